@@ -1,0 +1,184 @@
+"""Plays a tournament: schedule, play every unfinished match, commit each one, rate.
+
+Resumable by construction: match ids are deterministic, a match is committed with
+everything it produced in one transaction, and a re-run skips what is finished.
+Ratings are replayed from the store in schedule order at the end.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from arena.calls import CallFailed, Gateway, RetryPolicy
+from arena.config import ConfigError, TournamentConfig
+from arena.match import MatchContext
+from arena.ratings import RatingBook, replay
+from arena.records import MatchResult, Rating, ScheduledMatch
+from arena.schedule import round_robin
+from arena.store import Store
+from players.registry import check_variant
+from tournaments.base import Family
+from tournaments.registry import FAMILIES, create_family
+
+
+@dataclass
+class RunState:
+    """What the dashboard shows while the tournament runs."""
+
+    tournament_id: str
+    total: int
+    already_done: int
+    finished: int = 0
+    failed: int = 0
+    started_at: float = field(default_factory=time.time)
+    in_flight: int = 0
+    latest: deque = field(default_factory=lambda: deque(maxlen=8))
+    book: RatingBook = field(default_factory=RatingBook)
+    stopped: str | None = None
+
+
+@dataclass
+class RunSummary:
+    tournament_id: str
+    run_dir: str
+    total: int
+    finished: int  # finished in this run
+    failed: int
+    skipped: int  # already finished before this run
+    stopped: str | None
+    ratings: list[Rating]
+
+    @property
+    def complete(self) -> bool:
+        return self.skipped + self.finished == self.total
+
+
+def build_families(cfg: TournamentConfig) -> dict[str, Family]:
+    unknown = set(cfg.family_options) - set(FAMILIES)
+    if unknown:
+        raise ConfigError(f"{cfg.source}: [families.{sorted(unknown)[0]}] configures an unknown family "
+                          f"(known: {', '.join(sorted(FAMILIES))})")
+    return {name: create_family(name, cfg.family_options.get(name, {})) for name in cfg.families}
+
+
+def check_participants(cfg: TournamentConfig) -> None:
+    """Unknown providers, missing keys or model files: one clear error before any match starts."""
+    for name in sorted(cfg.participants()):
+        try:
+            check_variant(cfg.variants[name])
+        except (ValueError, ImportError) as exc:
+            raise ConfigError(str(exc)) from None
+        except Exception as exc:  # a backend's own error type (e.g. missing model file)
+            raise ConfigError(f"variant {name!r}: {exc}") from None
+
+
+def plan(cfg: TournamentConfig, families: dict[str, Family]) -> list[ScheduledMatch]:
+    schedule: list[ScheduledMatch] = []
+    for name, fam in families.items():
+        if len(cfg.players) < fam.seats:
+            raise ConfigError(f"family {name!r} needs {fam.seats} players per match, "
+                              f"the tournament has {len(cfg.players)}")
+        schedule += round_robin(cfg.tournament_id, name, cfg.players, fam.seats, cfg.rounds, cfg.seed,
+                                start_seq=len(schedule))
+    return schedule
+
+
+async def run_tournament(cfg: TournamentConfig, run_dir: str | Path, display: str = "none",
+                         gateway: Gateway | None = None, max_matches: int | None = None) -> RunSummary:
+    families = build_families(cfg)
+    check_participants(cfg)
+    schedule = plan(cfg, families)
+    store = Store(run_dir)
+    tid = cfg.tournament_id
+    try:
+        store.ensure_tournament(tid, cfg.name, cfg.describe(), len(schedule),
+                                {n: cfg.variants[n].describe() for n in cfg.participants()})
+        done = store.finished_ids(tid)
+        todo = [m for m in schedule if m.match_id not in done]
+        state = RunState(tid, len(schedule), len(schedule) - len(todo))
+        if max_matches is not None:
+            todo = todo[:max_matches]
+        for _, fam, rs in store.iter_ranked_sets():  # the live leaderboard starts from what is stored
+            state.book.apply(fam, rs)
+        gw = gateway or make_gateway(cfg, run_dir)
+        from arena.dashboard import make_display
+        view = make_display(display, state, gw, cfg)
+        try:
+            with view:
+                await _play_all(cfg, families, todo, store, gw, state, view)
+        finally:
+            if gateway is None:
+                await gw.aclose()
+        book, history = replay(store.iter_ranked_sets())
+        store.replace_ratings(book.all(), history)
+        finished_now = state.finished
+        if store.finished_ids(tid) >= {m.match_id for m in schedule}:
+            store.set_tournament_status(tid, "finished")
+        return RunSummary(tid, str(run_dir), len(schedule), finished_now, state.failed, state.already_done,
+                          state.stopped, book.all())
+    finally:
+        store.close()
+
+
+def make_gateway(cfg: TournamentConfig, run_dir: str | Path) -> Gateway:
+    return Gateway.from_config(cfg, run_dir)  # retry policy, response cache, cost limit
+
+
+async def _play_all(cfg: TournamentConfig, families: dict[str, Family], todo: list[ScheduledMatch], store: Store,
+                    gateway: Gateway, state: RunState, view: Any) -> None:
+    queue = iter(todo)
+
+    async def worker() -> None:
+        for m in queue:  # workers share one iterator: at most matches_in_flight matches exist at once
+            if state.stopped:
+                return
+            await _play_one(cfg, families[m.family], m, store, gateway, state, view)
+
+    workers = [asyncio.create_task(worker()) for _ in range(min(cfg.matches_in_flight, len(todo)) or 0)]
+    try:
+        await asyncio.gather(*workers)
+    finally:
+        for w in workers:
+            w.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+
+
+async def _play_one(cfg: TournamentConfig, family: Family, m: ScheduledMatch, store: Store, gateway: Gateway,
+                    state: RunState, view: Any) -> None:
+    ctx = MatchContext(match=m, gateway=gateway, options=cfg.family_options.get(m.family, {}),
+                       referees=cfg.referees, meta_referees=cfg.meta_referees, authors=cfg.authors,
+                       players=cfg.players, unleashed=cfg.unleashed.get(m.family, family.open_ended))
+    started = time.time()
+    state.in_flight += 1
+    result: MatchResult | None = None
+    error: str | None = None
+    try:
+        result = await family.play(ctx)
+    except CallFailed as exc:
+        if type(exc).__name__ == "CostLimitReached":
+            state.stopped = f"cost limit reached: {exc}"
+            return  # not committed: a re-run with a higher limit plays it
+        error = f"model call failed: {exc}"
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a family bug must cost one match, not the tournament
+        error = f"{m.family} family error: {type(exc).__name__}: {exc}"
+    finally:
+        state.in_flight -= 1
+    store.commit_match(m, result, ctx.calls, ctx.transcript, started, error)
+    if error:
+        state.failed += 1
+    else:
+        state.finished += 1
+        for rs in result.ranked_sets:  # type: ignore[union-attr]
+            state.book.apply(m.family, rs)
+    state.latest.appendleft((m, result, error))
+    view.match_finished(m, result, error)
+
+
+def run(cfg: TournamentConfig, run_dir: str | Path, display: str = "none", **kwargs: Any) -> RunSummary:
+    return asyncio.run(run_tournament(cfg, run_dir, display, **kwargs))

@@ -1,0 +1,39 @@
+"""The family interface: a kind of task with its own authoring, play and refereeing.
+
+A family module exposes `create(options) -> Family`; registering it is one line in
+tournaments/registry.py. `play` gets a MatchContext (arena/match.py) through which
+every model call goes, and returns a MatchResult of ranked sets.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+from arena.records import MatchResult
+
+if TYPE_CHECKING:
+    from arena.match import MatchContext
+
+
+class FamilyOptionError(ValueError):
+    """A family option in the config is wrong; the message is shown as is."""
+
+
+class Family(Protocol):
+    name: str
+    seats: int  # players per match
+    open_ended: bool  # open-ended tasks get the UNLEASHED: prefix
+
+    async def play(self, ctx: "MatchContext") -> MatchResult: ...
+
+
+def option(options: dict[str, Any], key: str, default: Any, kind: type, family: str,
+           minimum: float | None = None) -> Any:
+    """Read one option with a type check and a clear message."""
+    value = options.get(key, default)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise FamilyOptionError(f"[families.{family}] {key} must be {kind.__name__}, got {value!r}")
+    if minimum is not None and value < minimum:
+        raise FamilyOptionError(f"[families.{family}] {key} must be >= {minimum}, got {value!r}")
+    return value
