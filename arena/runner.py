@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from arena.calls import CallFailed, Gateway, RetryPolicy
+from arena.calls import CallFailed, Gateway
 from arena.config import ConfigError, TournamentConfig
 from arena.match import MatchContext
 from arena.ratings import RatingBook, replay
@@ -110,11 +110,12 @@ async def run_tournament(cfg: TournamentConfig, run_dir: str | Path, display: st
         try:
             with view:
                 await _play_all(cfg, families, todo, store, gw, state, view)
+                book, history = replay(store.iter_ranked_sets())
+                store.replace_ratings(book.all(), history)
+                state.book = book  # the last frame shows the stored (schedule-order) ratings
         finally:
             if gateway is None:
                 await gw.aclose()
-        book, history = replay(store.iter_ranked_sets())
-        store.replace_ratings(book.all(), history)
         finished_now = state.finished
         if store.finished_ids(tid) >= {m.match_id for m in schedule}:
             store.set_tournament_status(tid, "finished")

@@ -116,3 +116,20 @@ def test_a_permanently_failing_variant_fails_its_matches_only(tmp_path, capsys):
     assert main(["ratings", "--run-dir", run_dir, "--format", "json"]) == 0
     rows = {r["variant"]: r for r in json.loads(capsys.readouterr().out)}
     assert rows["random"]["matches"] == 2 and "broken" not in rows
+
+
+def test_rich_dashboard_shows_progress_leaderboard_results_and_models(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "160")
+    cfg = tmp_path / "t.toml"
+    cfg.write_text(MOCK)
+    assert main(["run", str(cfg), "--run-dir", str(tmp_path / "run"), "--display", "rich"]) == 0
+    out = capsys.readouterr().out
+    for needle in ("2/2", "leaderboard", "latest results", "in flight/limit", "mock|-|random", "random vs first"):
+        assert needle in out, needle
+
+
+def test_none_display_is_silent(tmp_path, capsys):
+    cfg = tmp_path / "t.toml"
+    cfg.write_text(MOCK)
+    assert main(["run", str(cfg), "--run-dir", str(tmp_path / "run"), "--display", "none"]) == 0
+    assert capsys.readouterr().out == ""
