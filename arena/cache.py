@@ -1,0 +1,88 @@
+"""Response cache: a completed call is never paid for twice within a run.
+
+Lives in its own table of the run directory's arena.sqlite (own connection, WAL), so
+a resumed run replays the calls of an interrupted match from disk instead of asking
+the model again. The key is a sha256 over canonical JSON of everything that changes
+the answer: backend (provider, endpoint, model), adapter, the full messages, the
+sampling parameters, the call seed (which encodes the match and the call's position
+in it, so repetitions stay independent samples), the role and the closed choice set.
+Only successful completions are stored; errors never are.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from arena.records import Completion
+
+DB_NAME = "arena.sqlite"  # the store's file; the cache keeps to its own table
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS response_cache (
+    key TEXT PRIMARY KEY, text TEXT NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+    finish_reason TEXT, latency_s REAL NOT NULL, created_at REAL NOT NULL);
+"""
+
+
+def cache_key(**parts: Any) -> str:
+    blob = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+class ResponseCache:
+    def __init__(self, path: str | Path):
+        """`path` is the sqlite file, or a run directory holding arena.sqlite."""
+        p = Path(path)
+        if p.is_dir():
+            p = p / DB_NAME
+        p.parent.mkdir(parents=True, exist_ok=True)
+        self.path = p
+        self.db = sqlite3.connect(p, timeout=30, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+        self.hits = 0
+        self.misses = 0
+        self.errors = 0
+
+    @classmethod
+    def for_run(cls, run_dir: str | Path) -> "ResponseCache":
+        Path(run_dir).mkdir(parents=True, exist_ok=True)
+        return cls(Path(run_dir) / DB_NAME)
+
+    def get(self, key: str) -> Completion | None:
+        try:
+            row = self.db.execute(
+                "SELECT text, input_tokens, output_tokens, finish_reason FROM response_cache WHERE key=?",
+                (key,)).fetchone()
+        except sqlite3.Error:  # a cache that cannot be read is a miss, never a failed call
+            self.errors += 1
+            row = None
+        if row is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return Completion(text=row[0], input_tokens=row[1], output_tokens=row[2], finish_reason=row[3],
+                          cached=True, cost_usd=0.0)
+
+    def put(self, key: str, completion: Completion) -> None:
+        if completion.cached:
+            return
+        try:
+            self.db.execute(
+                "INSERT OR REPLACE INTO response_cache (key, text, input_tokens, output_tokens, finish_reason, "
+                "latency_s, created_at) VALUES (?,?,?,?,?,?,?)",
+                (key, completion.text, completion.input_tokens, completion.output_tokens, completion.finish_reason,
+                 completion.latency_s, time.time()))
+        except sqlite3.Error:  # e.g. disk full or locked too long: the answer is still good
+            self.errors += 1
+
+    def count(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM response_cache").fetchone()[0]
+
+    def close(self) -> None:
+        self.db.close()

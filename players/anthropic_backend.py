@@ -1,0 +1,141 @@
+"""Anthropic models through the official async `anthropic` client.
+
+    anthropic/<model>     key from ANTHROPIC_API_KEY (or api_key_env)
+
+Options: `base_url` (a proxy or gateway), `api_key_env`, `api_key` (discouraged),
+`timeout` (seconds per attempt). System messages go into the request's `system`
+field; consecutive turns of the same role are merged, because the messages API wants
+user and assistant turns to alternate, starting with the user. The installed SDK has
+no temperature / top_p arguments, so set ones travel in the request body as-is.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from arena.config import ConfigError
+from arena.records import Completion, Messages, Variant
+from players.base import TRANSIENT, BackendError, Request
+from players.keys import redact_url, resolve_key, scrub
+from players.sdk_common import (COMMON_OPTIONS, check_options, classify_sdk, http_client, option_float, shard_sizes,
+                                to_backend_error)
+
+KEY_ENV = "ANTHROPIC_API_KEY"
+# The gateway bounds each attempt (call_timeout_s or the variant's `timeout`); the HTTP
+# timeout is only a backstop unless the variant sets `timeout`.
+DEFAULT_TIMEOUT_S = 3600.0
+DEFAULT_POOL = 16
+
+
+def _model(variant: Variant) -> str:
+    provider, _, model = variant.model.partition("/")
+    if provider != "anthropic" or not model:
+        raise ConfigError(f"variant {variant.name!r}: model must look like anthropic/<model>, "
+                          "e.g. anthropic/claude-3-5-haiku-latest")
+    url = variant.options.get("base_url")
+    if url is not None and (not isinstance(url, str) or not url.startswith(("http://", "https://"))):
+        raise ConfigError(f"variant {variant.name!r}: base_url must be an http(s):// URL, got {url!r}")
+    return model
+
+
+def check(variant: Variant) -> None:
+    _model(variant)
+    check_options(variant, COMMON_OPTIONS | {"base_url"})
+    resolve_key(variant, KEY_ENV)
+    from arena.pricing import check_price_options
+    check_price_options(variant)
+
+
+def create(variant: Variant) -> "AnthropicBackend":
+    check(variant)
+    return AnthropicBackend(variant)
+
+
+def split_system(messages: Messages) -> tuple[str | None, list[dict[str, str]]]:
+    """(system text, alternating user/assistant turns starting with user)."""
+    system = [m.get("content", "") for m in messages if m.get("role") == "system"]
+    turns: list[dict[str, str]] = []
+    for m in messages:
+        role = m.get("role")
+        if role == "system":
+            continue
+        role = "assistant" if role == "assistant" else "user"
+        content = m.get("content", "") or ""
+        if turns and turns[-1]["role"] == role:
+            turns[-1] = {"role": role, "content": turns[-1]["content"] + "\n\n" + content}
+        else:
+            turns.append({"role": role, "content": content})
+    if not turns or turns[0]["role"] != "user":
+        turns.insert(0, {"role": "user", "content": "(begin)"})
+    return ("\n\n".join(system) if system else None), turns
+
+
+class AnthropicBackend:
+    cacheable = True
+
+    def __init__(self, variant: Variant):
+        import anthropic
+        self._sdk = anthropic
+        self.variant = variant
+        self.model = _model(variant)
+        self.base_url: str | None = variant.options.get("base_url")
+        self.where = redact_url(self.base_url) if self.base_url else "api.anthropic.com"
+        self.key = f"anthropic|{self.where}|{self.model}"
+        self.pool_size = DEFAULT_POOL
+        self.timeout_s = option_float(variant.options, "timeout", DEFAULT_TIMEOUT_S, variant.name) or DEFAULT_TIMEOUT_S
+        self._api_key = resolve_key(variant, KEY_ENV)
+        self._clients: list[Any] = []
+        self._turn = 0
+
+    def __repr__(self) -> str:  # never shows the key
+        return f"AnthropicBackend({self.key!r})"
+
+    def client(self) -> Any:
+        if not self._clients:
+            for size in shard_sizes(self.pool_size):
+                kwargs: dict[str, Any] = {"api_key": self._api_key, "max_retries": 0, "timeout": self.timeout_s,
+                                          "http_client": http_client(size, self.timeout_s),
+                                          "open_telemetry": False}  # no prompt text in tracing spans
+                if self.base_url:
+                    kwargs["base_url"] = self.base_url
+                self._clients.append(self._sdk.AsyncAnthropic(**kwargs))
+        self._turn += 1
+        return self._clients[self._turn % len(self._clients)]
+
+    async def complete(self, request: Request) -> Completion:
+        p = request.params
+        system, turns = split_system(request.messages)
+        kwargs: dict[str, Any] = {"model": self.model, "messages": turns, "max_tokens": p.max_tokens}
+        if system:
+            kwargs["system"] = system
+        if p.stop:
+            kwargs["stop_sequences"] = list(p.stop)
+        extra = {k: v for k, v in (("temperature", p.temperature), ("top_p", p.top_p)) if v is not None}
+        if extra:
+            kwargs["extra_body"] = extra
+        started = time.perf_counter()
+        try:
+            resp = await self.client().messages.create(**kwargs)
+        except Exception as exc:
+            raise to_backend_error(self._sdk, self._label(), exc) from None
+        latency = time.perf_counter() - started
+        blocks = getattr(resp, "content", None)
+        if blocks is None:
+            raise BackendError(f"{self._label()}: response had no content", TRANSIENT)
+        text = "".join(getattr(b, "text", "") or "" for b in blocks if getattr(b, "type", "text") == "text")
+        usage = getattr(resp, "usage", None)
+        return Completion(text=text,
+                          input_tokens=int(getattr(usage, "input_tokens", 0) or 0),
+                          output_tokens=int(getattr(usage, "output_tokens", 0) or 0),
+                          latency_s=latency, finish_reason=getattr(resp, "stop_reason", None))
+
+    def _label(self) -> str:
+        return scrub(f"anthropic {self.where} {self.model}")
+
+    def classify(self, exc: BaseException) -> tuple[str, float | None]:
+        return classify_sdk(self._sdk, exc)
+
+    async def aclose(self) -> None:
+        clients, self._clients = self._clients, []
+        for client in clients:
+            await client.close()

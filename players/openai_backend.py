@@ -1,0 +1,210 @@
+"""OpenAI and any OpenAI-compatible server, through the official async `openai` client.
+
+    openai/<model>                     api.openai.com, key from OPENAI_API_KEY
+    openai-api/<service>/<model>       any chat-completions server: vLLM, llama.cpp
+                                       server, Ollama, Together, Groq, a GPU fleet...
+
+Options (unknown variant keys in the config): `base_url`, or `base_urls = [...]` for a
+fleet of servers of the same model (each request goes to the least-loaded server,
+round-robin among equals; a server that fails to connect rests for a few seconds),
+`api_key_env`, `api_key` (discouraged), `timeout` (seconds per attempt),
+`max_tokens_param` ("max_tokens" or "max_completion_tokens").
+
+An openai-api service reads its key from <SERVICE>_API_KEY and its URL from
+<SERVICE>_BASE_URL when the config gives none; servers on this machine or a private
+network need no key.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from arena.config import ConfigError
+from arena.records import Completion, Variant
+from players.base import TRANSIENT, BackendError, Request
+from players.keys import PLACEHOLDER_KEY, env_var_for, is_local_url, redact_url, resolve_key, scrub
+from players.sdk_common import (COMMON_OPTIONS, check_options, classify_sdk, http_client, option_float, shard_sizes,
+                                to_backend_error)
+
+# The gateway bounds each attempt (call_timeout_s or the variant's `timeout`); the HTTP
+# timeout is only a backstop unless the variant sets `timeout`.
+DEFAULT_TIMEOUT_S = 3600.0
+DEFAULT_POOL = 16
+REST_AFTER_CONNECT_FAILURE_S = 5.0
+
+
+@dataclass
+class Target:
+    provider: str  # "openai" or "openai-api"
+    service: str  # "openai" or the service name
+    model: str  # as the server knows it
+    base_urls: list[str] = field(default_factory=list)  # empty: the SDK's default (api.openai.com)
+    key_env: str = "OPENAI_API_KEY"
+
+
+def _target(variant: Variant) -> Target:
+    where = f"variant {variant.name!r}"
+    provider, _, rest = variant.model.partition("/")
+    opts = variant.options
+    if provider == "openai":
+        if not rest:
+            raise ConfigError(f"{where}: model must look like openai/<model>, e.g. openai/gpt-4o-mini")
+        target = Target("openai", "openai", rest)
+    elif provider == "openai-api":
+        service, _, model = rest.partition("/")
+        if not service or not model:
+            raise ConfigError(f"{where}: model must look like openai-api/<service>/<model>, "
+                              "e.g. openai-api/vllm/Qwen/Qwen2.5-7B-Instruct")
+        target = Target("openai-api", service, model, key_env=env_var_for(service))
+    else:
+        raise ConfigError(f"{where}: {variant.model!r} is not an openai model")
+    urls: Any = opts.get("base_urls")
+    if urls is None and opts.get("base_url") is not None:
+        urls = [opts["base_url"]]
+    if urls is None and provider == "openai-api":
+        env_url = env_var_for(target.service).removesuffix("_API_KEY") + "_BASE_URL"
+        if os.environ.get(env_url):
+            urls = [os.environ[env_url]]
+        else:
+            raise ConfigError(f"{where}: openai-api needs base_url = \"http://host:port/v1\" (or base_urls = "
+                              f"[...] for a fleet, or the environment variable {env_url})")
+    if urls is not None:
+        if (not isinstance(urls, list) or not urls
+                or not all(isinstance(u, str) and u.startswith(("http://", "https://")) for u in urls)):
+            raise ConfigError(f"{where}: base_url(s) must be http(s):// URLs, got {urls!r}")
+        if len(set(urls)) != len(urls):
+            raise ConfigError(f"{where}: base_urls lists a server twice")
+        target.base_urls = [u.rstrip("/") for u in urls]
+    mtp = opts.get("max_tokens_param")
+    if mtp is not None and mtp not in ("max_tokens", "max_completion_tokens"):
+        raise ConfigError(f"{where}: max_tokens_param must be \"max_tokens\" or \"max_completion_tokens\"")
+    return target
+
+
+def _key_required(target: Target) -> bool:
+    return target.provider == "openai" or not all(is_local_url(u) for u in target.base_urls)
+
+
+def check(variant: Variant) -> None:
+    """Everything that can be wrong before a match starts: model name, URLs, timeout, key."""
+    check_options(variant, COMMON_OPTIONS | {"base_url", "base_urls", "max_tokens_param"})
+    target = _target(variant)
+    resolve_key(variant, target.key_env, required=_key_required(target))
+    from arena.pricing import check_price_options
+    check_price_options(variant)
+
+
+def create(variant: Variant) -> "OpenAIBackend":
+    check(variant)
+    return OpenAIBackend(variant, _target(variant))
+
+
+create_compatible = create  # "openai-api" entry in the registry: same backend, other names
+
+
+@dataclass
+class Endpoint:
+    url: str | None
+    clients: list[Any] = field(default_factory=list)
+    in_flight: int = 0
+    calls: int = 0
+    resting_until: float = 0.0
+
+
+class OpenAIBackend:
+    cacheable = True
+
+    def __init__(self, variant: Variant, target: Target):
+        import openai
+        self._sdk = openai
+        self.variant = variant
+        self.target = target
+        where = ",".join(redact_url(u) for u in target.base_urls) or "api.openai.com"
+        self.key = f"{target.provider}|{where}|{target.model}"
+        self.endpoints = [Endpoint(u) for u in (target.base_urls or [None])]
+        self.pool_size = DEFAULT_POOL  # the gateway sets this to its concurrency limit
+        self.timeout_s = option_float(variant.options, "timeout", DEFAULT_TIMEOUT_S, variant.name) or DEFAULT_TIMEOUT_S
+        self._api_key = resolve_key(variant, target.key_env, required=_key_required(target)) or PLACEHOLDER_KEY
+        default_param = "max_completion_tokens" if target.provider == "openai" else "max_tokens"
+        self._max_tokens_param = variant.options.get("max_tokens_param", default_param)
+        self._turn = itertools.count()
+
+    def __repr__(self) -> str:  # never shows the key
+        return f"OpenAIBackend({self.key!r})"
+
+    def _client(self, ep: Endpoint) -> Any:
+        if not ep.clients:
+            for size in shard_sizes(self.pool_size):
+                kwargs: dict[str, Any] = {"api_key": self._api_key, "max_retries": 0, "timeout": self.timeout_s,
+                                          "http_client": http_client(size, self.timeout_s)}
+                if ep.url is not None:
+                    kwargs["base_url"] = ep.url
+                ep.clients.append(self._sdk.AsyncOpenAI(**kwargs))
+        return ep.clients[ep.calls % len(ep.clients)]
+
+    def _pick(self) -> Endpoint:
+        """Least in flight among servers not resting; round-robin breaks ties."""
+        if len(self.endpoints) == 1:
+            return self.endpoints[0]
+        now = time.monotonic()
+        awake = [e for e in self.endpoints if e.resting_until <= now] or self.endpoints
+        start = next(self._turn) % len(awake)
+        rotated = awake[start:] + awake[:start]
+        return min(rotated, key=lambda e: e.in_flight)
+
+    async def complete(self, request: Request) -> Completion:
+        ep = self._pick()
+        p = request.params
+        kwargs: dict[str, Any] = {"model": self.target.model, "messages": request.messages,
+                                  self._max_tokens_param: p.max_tokens}
+        if p.temperature is not None:
+            kwargs["temperature"] = p.temperature
+        if p.top_p is not None:
+            kwargs["top_p"] = p.top_p
+        if p.seed is not None:
+            kwargs["seed"] = p.seed
+        if p.stop:
+            kwargs["stop"] = list(p.stop)
+        if self.variant.adapter:
+            # vLLM serves LoRA adapters under their own model name.
+            kwargs["model"] = self.variant.adapter
+        ep.in_flight += 1
+        ep.calls += 1
+        started = time.perf_counter()
+        try:
+            resp = await self._client(ep).chat.completions.create(**kwargs)
+        except Exception as exc:
+            err = to_backend_error(self._sdk, self._label(ep), exc)
+            if isinstance(exc, self._sdk.APIConnectionError) and not isinstance(exc, self._sdk.APITimeoutError):
+                ep.resting_until = time.monotonic() + REST_AFTER_CONNECT_FAILURE_S
+            raise err from None
+        finally:
+            ep.in_flight -= 1
+        latency = time.perf_counter() - started
+        choices = getattr(resp, "choices", None)
+        if not choices:
+            raise BackendError(f"{self._label(ep)}: response had no choices", TRANSIENT)
+        choice = choices[0]
+        message = getattr(choice, "message", None)
+        text = getattr(message, "content", None) or ""
+        usage = getattr(resp, "usage", None)
+        return Completion(text=text,
+                          input_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+                          output_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+                          latency_s=latency, finish_reason=getattr(choice, "finish_reason", None))
+
+    def _label(self, ep: Endpoint) -> str:
+        where = redact_url(ep.url) if ep.url else "api.openai.com"
+        return scrub(f"{self.target.provider} {where} {self.target.model}")
+
+    def classify(self, exc: BaseException) -> tuple[str, float | None]:
+        return classify_sdk(self._sdk, exc)
+
+    async def aclose(self) -> None:
+        for ep in self.endpoints:
+            clients, ep.clients = ep.clients, []
+            for client in clients:
+                await client.close()
