@@ -152,7 +152,7 @@ class MatchResult:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a 100k-match schedule is held in memory
 class ScheduledMatch:
     """One cell of the schedule, before it is played."""
 
@@ -190,6 +190,8 @@ class Rating:
 
 def to_jsonable(obj: Any) -> Any:
     """Dataclasses to plain JSON-ready structures."""
+    if obj is None or isinstance(obj, (str, int, float)):  # most leaves: skip the dataclass probe
+        return obj
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
     if isinstance(obj, (list, tuple)):

@@ -8,6 +8,7 @@ from tournaments.base import Family
 
 FAMILIES: dict[str, str] = {
     "chess": "tournaments.chess:create",
+    "connect-four": "tournaments.connect_four:create",
     "programming": "tournaments.programming:create",
     "predict-output": "tournaments.predict_output:create",
     "trivia": "tournaments.trivia:create",
