@@ -13,6 +13,7 @@ import sys
 COMMAND_MODULES = [
     "arena.commands",
     "arena.referee_commands",
+    "arena.train_commands",
 ]
 
 

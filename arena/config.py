@@ -82,7 +82,7 @@ class TournamentConfig:
             "referees": list(self.referees), "meta_referees": list(self.meta_referees),
             "authors": list(self.authors), "rounds": self.rounds, "seed": self.seed, "format": self.format,
             "variants": {n: self.variants[n].describe() for n in sorted(self.participants())},
-            "family_options": self.family_options, "source": self.source,
+            "family_options": self.family_options, "unleashed": self.unleashed, "source": self.source,
         }
 
 
@@ -138,6 +138,13 @@ def _positive_int(raw: dict[str, Any], key: str, default: int, where: str) -> in
     return value
 
 
+def _tournament_name(raw: Any, where: str) -> str:
+    # The name heads the tournament id, which every stored match repeats.
+    if not isinstance(raw, str) or not raw.strip() or len(raw) > 100 or not raw.isprintable():
+        raise ConfigError(f"{where}: [tournament] name must be a printable string of 1 to 100 characters")
+    return raw
+
+
 def parse_config(data: dict[str, Any], where: str = "<config>") -> TournamentConfig:
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: the config must be a TOML table")
@@ -160,7 +167,7 @@ def parse_config(data: dict[str, Any], where: str = "<config>") -> TournamentCon
         variants[v.name] = v
     players = _names(t.get("players"), "players", where) or DEFAULT_PLAYERS
     cfg = TournamentConfig(
-        name=str(t.get("name", "default")),
+        name=_tournament_name(t.get("name", "default"), where),
         families=_names(t.get("families"), "families", where) or ("chess",),
         players=players,
         referees=_names(t.get("referees"), "referees", where),
@@ -226,4 +233,6 @@ def load_config(path: str | Path | None) -> TournamentConfig:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{p}: nested too deeply to be a tournament config") from None
     return parse_config(data, str(p))
