@@ -225,7 +225,8 @@ def parse_config(data: dict[str, Any], where: str = "<config>") -> TournamentCon
 
 def load_config(path: str | Path | None) -> TournamentConfig:
     if path is None:
-        return parse_config({}, "<default>")
+        # The out-of-the-box run is a first impression: sized to about two minutes on two cores.
+        return parse_config({"families": {"chess": {"max_plies": 40}}}, "<default>")
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"config file not found: {p}")

@@ -38,8 +38,9 @@ class Attempted:
 
 
 async def ask_checked(ctx: "MatchContext", variant: str, role: str, messages: Messages, check: Check, *,
-                      max_tokens: int, retries: int = 1, what: str = "answer", seat: int | None = None,
-                      failures: list[FormatFailure] | None = None) -> Attempted:
+                      max_tokens: int | None, retries: int = 1, what: str = "answer", seat: int | None = None,
+                      failures: list[FormatFailure] | None = None,
+                      choices: tuple[str, ...] | None = None) -> Attempted:
     """Ask, check, and on FormatError re-ask (up to `retries` times) with the reason.
 
     Every unusable answer is appended to `failures` as kind "unparseable" (kind "call-failed"
@@ -49,7 +50,7 @@ async def ask_checked(ctx: "MatchContext", variant: str, role: str, messages: Me
     convo = list(messages)
     for attempt in range(retries + 1):
         try:
-            completion = await ctx.ask(variant, role, convo, max_tokens=max_tokens)
+            completion = await ctx.ask(variant, role, convo, max_tokens=max_tokens, choices=choices)
         except CallFailed as exc:
             out.failed_call = str(exc)
             if failures is not None:

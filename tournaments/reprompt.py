@@ -10,8 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from arena.calls import CallFailed
 from arena.records import FormatFailure, Messages
+from tournaments.extract import FormatError
+from tournaments.reask import ask_checked
 
 if TYPE_CHECKING:
     from arena.match import MatchContext
@@ -28,20 +29,20 @@ class Parsed:
 async def ask_parsed(ctx: "MatchContext", variant: str, role: str, messages: Messages,
                      parse: Callable[[str], Any], *, seat: int | None = None, max_tokens: int | None = None,
                      choices: tuple[str, ...] | None = None, what: str = "answer") -> Parsed:
-    convo = list(messages)
-    text, reason = "", ""
-    for attempt in range(2):
+    """tournaments.reask's policy (one re-ask with the reason), reporting only the final failure."""
+    def check(text: str) -> Any:
         try:
-            completion = await ctx.ask(variant, role, convo, choices=choices, max_tokens=max_tokens)
-        except CallFailed as exc:
-            return Parsed(None, text, messages, FormatFailure(variant, seat, role, "call-failed", str(exc)[:300]))
-        text = completion.text
-        try:
-            return Parsed(parse(text), text, messages)
-        except ValueError as exc:  # FormatError is a ValueError
-            reason = str(exc) or "unreadable"
-            ctx.log("format-failure", variant=variant, role=role, what=what, attempt=attempt + 1,
-                    reason=reason, answer=text[:200])
-        convo = [*convo, {"role": "assistant", "content": text},
-                 {"role": "user", "content": f"That {what} could not be used: {reason}. Try again, in the asked format."}]
-    return Parsed(None, text, messages, FormatFailure(variant, seat, role, "unparseable", f"{what}: {reason}"[:300]))
+            return parse(text)
+        except FormatError:
+            raise
+        except ValueError as exc:
+            raise FormatError(str(exc) or "unreadable") from None
+
+    got = await ask_checked(ctx, variant, role, messages, check, max_tokens=max_tokens, retries=1, what=what,
+                            seat=seat, choices=choices)
+    failure = None
+    if got.failed_call is not None:
+        failure = FormatFailure(variant, seat, role, "call-failed", got.failed_call[:300])
+    elif not got.ok:
+        failure = FormatFailure(variant, seat, role, "unparseable", f"{what}: {got.reasons[-1] if got.reasons else 'unreadable'}"[:300])
+    return Parsed(got.value, got.text, messages, failure)
