@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from arena.limits import AdaptiveLimit
 from arena.pricing import Price, price_for
 from arena.records import CallRecord, Completion, Messages, Variant
 from players.base import FATAL, RATE_LIMIT, Backend, Request
-from players.keys import scrub
+from players.keys import redact_known, scrub
 from players.registry import create_backend
 
 # Scripted players are free and instant: caching them would only cost disk writes.
@@ -88,6 +89,19 @@ class RetryPolicy:
             # Never earlier than the server asked; a little jitter so waiters do not return together.
             return max(retry_after, 0.0) * (1 + random.uniform(0, 0.1))
         return random.uniform(0, min(self.max_delay_s, self.base_delay_s * 2 ** attempt))  # full jitter
+
+
+def storable(text: str) -> str:
+    """`text` with lone surrogates (a server's JSON may carry "\\udcff") replaced by U+FFFD:
+    they cannot be encoded as UTF-8, so the store, the cache and every export would fail on them."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return _SURROGATES.sub("\ufffd", text)
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 def _timeout_option(variant: Variant, key: str, default: float) -> float:
@@ -171,15 +185,20 @@ class Gateway:
     ) -> Completion:
         variant = self.variants[variant_name]
         params = variant.params
+        changes: dict[str, Any] = {}  # one replace, not two: dataclasses.replace is slow per call
         if params.seed is None and seed is not None:
-            params = params.replace(seed=seed)
-        if max_tokens is not None:
-            params = params.replace(max_tokens=min(params.max_tokens, max_tokens))
+            changes["seed"] = seed
+        if max_tokens is not None and max_tokens < params.max_tokens:
+            changes["max_tokens"] = max_tokens
+        if changes:
+            params = params.replace(**changes)
         request = Request(self.full_messages(variant, messages), params, choices)
         backend = self.backend(variant_name)
         limiter = self._limits[backend.key]
         stats = self.stats[backend.key]
-        usage = self.usage.setdefault((variant_name, role), Usage())
+        usage = self.usage.get((variant_name, role))
+        if usage is None:
+            usage = self.usage[(variant_name, role)] = Usage()
         if self.cost_limit_usd is not None and self.total_cost_usd >= self.cost_limit_usd:
             raise CostLimitReached(f"cost limit of ${self.cost_limit_usd:g} reached "
                                    f"(spent ${self.total_cost_usd:.4f}); no further calls")
@@ -189,6 +208,7 @@ class Gateway:
             completion = self.cache.get(key) if key is not None and self.cache is not None else None
             if completion is None:
                 completion = await self._attempts(backend, variant, request, limiter, stats, rec)
+                completion.text = storable(redact_known(completion.text))
                 price = self.price(variant_name)
                 stats.priced = price is not None
                 completion.cost_usd = price.cost(completion.input_tokens, completion.output_tokens) if price else 0.0
@@ -254,7 +274,10 @@ class Gateway:
             try:
                 if budget <= 0:
                     raise CallFailed(f"gave up after the overall timeout of {total_timeout:g}s: {last}")
-                completion = await asyncio.wait_for(backend.complete(request), budget)
+                # asyncio.timeout, not wait_for: no extra task per attempt (wait_for's task costs
+                # more than an instant backend's whole call; measured in bench/games.py)
+                async with asyncio.timeout(budget):
+                    completion = await backend.complete(request)
                 ok = True
             except (asyncio.CancelledError, CallFailed):
                 raise
@@ -264,7 +287,7 @@ class Gateway:
                     last = f"{variant.model}: timed out after {budget:g}s"
                 else:
                     kind, retry_after = backend.classify(exc)
-                    last = scrub(" ".join(str(exc).split()))[:600] or type(exc).__name__
+                    last = storable(scrub(" ".join(str(exc).split()))[:600]) or type(exc).__name__
                 if kind == RATE_LIMIT:
                     limiter.rate_limited(slot)
             finally:

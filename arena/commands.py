@@ -89,8 +89,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.rounds < 1:
             raise ConfigError("--rounds must be >= 1")
         cfg.rounds = args.rounds
-    if args.families:
+    if args.families is not None:
         cfg.families = tuple(f.strip() for f in args.families.split(",") if f.strip())
+        if not cfg.families or len(set(cfg.families)) != len(cfg.families):
+            raise ConfigError(f"--families needs distinct family names separated by commas, got {args.families!r}")
     display = args.display or default_display()
     summary = run(cfg, args.run_dir, display)
     if display != "none":

@@ -109,6 +109,10 @@ class RichDisplay(NoDisplay):
         for col in ("model", "in flight/limit", "calls", "retries", "errors", "tokens in/out", "cost $"):
             models.add_column(col, justify="right" if col != "model" else "left")
         for key, st in sorted(self.gateway.stats.items()):
-            models.add_row(key, f"{st.in_flight}/{st.limit}", str(st.calls), str(st.retries), str(st.errors),
-                           f"{st.input_tokens}/{st.output_tokens}", f"{st.cost_usd:.4f}")
+            cached = getattr(st, "cached", 0)
+            limited = getattr(st, "rate_limits", 0)
+            models.add_row(key, f"{st.in_flight}/{st.limit}", f"{st.calls}" + (f" ({cached} cached)" if cached else ""),
+                           f"{st.retries}" + (f" ({limited} rate-limited)" if limited else ""), str(st.errors),
+                           f"{st.input_tokens}/{st.output_tokens}",
+                           f"{st.cost_usd:.4f}" if getattr(st, "priced", True) else "unpriced")
         return Panel(Group(head, board, latest, models), title="arena")

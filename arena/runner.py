@@ -7,6 +7,7 @@ Ratings are replayed from the store in schedule order at the end.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any
 from arena.calls import CallFailed, Gateway
 from arena.config import ConfigError, TournamentConfig
 from arena.match import MatchContext
-from arena.ratings import RatingBook, replay
+from arena.ratings import RatingBook, replay_rows
 from arena.records import MatchResult, Rating, ScheduledMatch
 from arena.schedule import round_robin
 from arena.store import Store
@@ -38,6 +39,7 @@ class RunState:
     in_flight: int = 0
     latest: deque = field(default_factory=lambda: deque(maxlen=8))
     book: RatingBook = field(default_factory=RatingBook)
+    live_ratings: bool = True  # keep `book` current per match (only the rich dashboard shows it)
     stopped: str | None = None
 
 
@@ -76,12 +78,20 @@ def check_participants(cfg: TournamentConfig) -> None:
             raise ConfigError(f"variant {name!r}: {exc}") from None
 
 
+MAX_SCHEDULE = 1_000_000  # matches per tournament; the schedule is held in memory (~250 bytes each)
+
+
 def plan(cfg: TournamentConfig, families: dict[str, Family]) -> list[ScheduledMatch]:
     schedule: list[ScheduledMatch] = []
+    size = 0
     for name, fam in families.items():
         if len(cfg.players) < fam.seats:
             raise ConfigError(f"family {name!r} needs {fam.seats} players per match, "
                               f"the tournament has {len(cfg.players)}")
+        size += cfg.rounds * math.comb(len(cfg.players), fam.seats) * fam.seats
+        if size > MAX_SCHEDULE:  # refuse before building it: rounds = 10**18 must not eat the machine
+            raise ConfigError(f"the tournament would have {size:,} matches (rounds x player groups x seat "
+                              f"orders); at most {MAX_SCHEDULE:,} are allowed: lower rounds or split the players")
         schedule += round_robin(cfg.tournament_id, name, cfg.players, fam.seats, cfg.rounds, cfg.seed,
                                 start_seq=len(schedule))
     return schedule
@@ -99,10 +109,12 @@ async def run_tournament(cfg: TournamentConfig, run_dir: str | Path, display: st
                                 {n: cfg.variants[n].describe() for n in cfg.participants()})
         done = store.finished_ids(tid)
         todo = [m for m in schedule if m.match_id not in done]
-        state = RunState(tid, len(schedule), len(schedule) - len(todo))
+        state = RunState(tid, len(schedule), len(schedule) - len(todo), live_ratings=display == "rich")
         if max_matches is not None:
             todo = todo[:max_matches]
-        for _, fam, rs in store.iter_ranked_sets():  # the live leaderboard starts from what is stored
+        # The live leaderboard starts from what is stored. TrueSkill costs ~1 ms per ranked set,
+        # so without a dashboard to show it the ratings are only computed once, at the end.
+        for _, fam, rs in store.iter_ranked_sets() if state.live_ratings else ():
             state.book.apply(fam, rs)
         gw = gateway or make_gateway(cfg, run_dir)
         from arena.dashboard import make_display
@@ -110,14 +122,15 @@ async def run_tournament(cfg: TournamentConfig, run_dir: str | Path, display: st
         try:
             with view:
                 await _play_all(cfg, families, todo, store, gw, state, view)
-                book, history = replay(store.iter_ranked_sets())
-                store.replace_ratings(book.all(), history)
+                book = RatingBook()  # replayed in schedule order, the history streamed into the store
+                store.replace_ratings(book.all, replay_rows(store.iter_ranked_sets(), book))
                 state.book = book  # the last frame shows the stored (schedule-order) ratings
         finally:
             if gateway is None:
                 await gw.aclose()
         finished_now = state.finished
-        if store.finished_ids(tid) >= {m.match_id for m in schedule}:
+        finished = store.finished_ids(tid)
+        if all(m.match_id in finished for m in schedule):
             store.set_tournament_status(tid, "finished")
         return RunSummary(tid, str(run_dir), len(schedule), finished_now, state.failed, state.already_done,
                           state.stopped, book.all())
@@ -138,6 +151,9 @@ async def _play_all(cfg: TournamentConfig, families: dict[str, Family], todo: li
             if state.stopped:
                 return
             await _play_one(cfg, families[m.family], m, store, gateway, state, view)
+            # Instant players (mock, cached answers) never suspend: yield once a match so the
+            # other workers get turns and the loop sweeps its cancelled call timers.
+            await asyncio.sleep(0)
 
     workers = [asyncio.create_task(worker()) for _ in range(min(cfg.matches_in_flight, len(todo)) or 0)]
     try:
@@ -175,7 +191,7 @@ async def _play_one(cfg: TournamentConfig, family: Family, m: ScheduledMatch, st
         state.failed += 1
     else:
         state.finished += 1
-        for rs in result.ranked_sets:  # type: ignore[union-attr]
+        for rs in result.ranked_sets if state.live_ratings else ():  # type: ignore[union-attr]
             state.book.apply(m.family, rs)
     state.latest.appendleft((m, result, error))
     view.match_finished(m, result, error)

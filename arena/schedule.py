@@ -28,12 +28,12 @@ def round_robin(tournament_id: str, family: str, players: Sequence[str], seats: 
         raise ValueError(f"family {family!r} needs {seats} players per match, the tournament has {len(players)}")
     out: list[ScheduledMatch] = []
     seq = start_seq
+    orders = [order for group in itertools.combinations(players, seats) for order in seat_orders(group)]
     for round_no in range(rounds):
-        for group in itertools.combinations(players, seats):
-            for order in seat_orders(group):
-                for rep in range(repetitions):
-                    mid = match_id(tournament_id, family, order, round_no, rep)
-                    match_seed = int(hashlib.sha256(f"{seed}:{mid}".encode()).hexdigest()[:8], 16)
-                    out.append(ScheduledMatch(mid, tournament_id, family, order, round_no, rep, seq, match_seed))
-                    seq += 1
+        for order in orders:  # the same seat tuples in every round: shared, not copied per match
+            for rep in range(repetitions):
+                mid = match_id(tournament_id, family, order, round_no, rep)
+                match_seed = int(hashlib.sha256(f"{seed}:{mid}".encode()).hexdigest()[:8], 16)
+                out.append(ScheduledMatch(mid, tournament_id, family, order, round_no, rep, seq, match_seed))
+                seq += 1
     return out

@@ -5,10 +5,11 @@ in one transaction, so a kill at any point leaves either the whole match or noth
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,21 @@ class StoreError(Exception):
 
 
 def _dumps(obj: Any) -> str:
-    return json.dumps(to_jsonable(obj), ensure_ascii=False, separators=(",", ":"))
+    # json's C encoder walks plain lists/dicts; only dataclasses need converting. Anything it
+    # refuses (e.g. non-string dict keys) takes the general path.
+    try:
+        return _ENCODER.encode(obj)
+    except (TypeError, ValueError):
+        return json.dumps(to_jsonable(obj), ensure_ascii=False, separators=(",", ":"))
+
+
+def _shallow(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_shallow)
 
 
 class Store:
@@ -67,6 +82,8 @@ class Store:
         if not create and not path.is_file():
             raise StoreError(f"no arena run in {self.run_dir} (missing {DB_NAME}); run `arena run --run-dir {self.run_dir}` first")
         if create:
+            if self.run_dir.exists() and not self.run_dir.is_dir():
+                raise StoreError(f"{self.run_dir} is a file, not a run directory")
             self.run_dir.mkdir(parents=True, exist_ok=True)
         try:
             self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
@@ -123,15 +140,19 @@ class Store:
                 "INSERT INTO format_failures (match_id, variant, seat, role, kind, detail) VALUES (?,?,?,?,?,?)",
                 [(m.match_id, f.variant, f.seat, f.role, f.kind, f.detail) for f in failures])
 
-    def replace_ratings(self, ratings: list[Rating], history: list[tuple[str, str, str, str, float, float]]) -> None:
+    def replace_ratings(self, ratings: list[Rating] | Callable[[], list[Rating]],
+                        history: Iterable[tuple[str, str, str, str, float, float]]) -> None:
+        """`history` may be lazy (e.g. ratings.replay_rows reading this store): it is written
+        first, then `ratings`, which may be a callable read once the history is consumed."""
         with self._tx():
             self.db.execute("DELETE FROM ratings")
             self.db.execute("DELETE FROM rating_history")
             self.db.executemany(
-                "INSERT INTO ratings VALUES (?,?,?,?,?,?,?,?,?)",
-                [(r.variant, r.role, r.family, r.mu, r.sigma, r.matches, r.wins, r.losses, r.draws) for r in ratings])
-            self.db.executemany(
                 "INSERT INTO rating_history (match_id, variant, role, family, mu, sigma) VALUES (?,?,?,?,?,?)", history)
+            self.db.executemany(
+                "INSERT INTO ratings VALUES (?,?,?,?,?,?,?,?,?)",
+                [(r.variant, r.role, r.family, r.mu, r.sigma, r.matches, r.wins, r.losses, r.draws)
+                 for r in (ratings() if callable(ratings) else ratings)])
 
     def _tx(self):
         return _Transaction(self.db)

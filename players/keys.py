@@ -68,6 +68,17 @@ def remember(secret: str) -> None:
         _SECRETS.add(secret)
 
 
+def redact_known(text: str) -> str:
+    """`text` with every key resolved in this process replaced by ***. Cheap enough for every
+    model answer: a server that reflects the caller's key into its answer must not get it stored."""
+    if not _SECRETS:
+        return text
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, "***")
+    return text
+
+
 def scrub(text: str) -> str:
     """`text` with every known key and anything key-shaped replaced by ***."""
     for secret in sorted(_SECRETS, key=len, reverse=True):

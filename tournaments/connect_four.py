@@ -120,7 +120,8 @@ class ConnectFourFamily:
                     answer=completion.text[:200])
             messages = messages + [
                 {"role": "assistant", "content": completion.text},
-                {"role": "user", "content": f"{reason}. Legal columns: {' '.join(choices)}. Reply with one of them only."},
+                {"role": "user",
+                 "content": f"{reason}. Legal columns: {' '.join(choices)}. Reply with one of them only."},
             ]
         return None
 

@@ -31,10 +31,10 @@ def test_parse_column_reads_the_first_number_and_says_why_not():
 
 
 def test_four_in_a_row_wins_in_every_direction():
-    for moves, winner in (([0, 0, 1, 1, 2, 2, 3], "X"),  # across
-                          ([0, 1, 0, 1, 0, 1, 0], "X"),  # up
-                          ([0, 1, 1, 2, 2, 3, 2, 3, 3, 6, 3], "X"),  # diagonal /
-                          ([6, 5, 5, 4, 4, 3, 4, 3, 3, 0, 3], "X")):  # diagonal \
+    for moves in ([0, 0, 1, 1, 2, 2, 3],  # across
+                  [0, 1, 0, 1, 0, 1, 0],  # up
+                  [0, 1, 1, 2, 2, 3, 2, 3, 3, 6, 3],  # diagonal /
+                  [6, 5, 5, 4, 4, 3, 4, 3, 3, 0, 3]):  # diagonal \ (X, the first mover, wins each)
         board = Board(6, 7, 4)
         won = [board.drop(c, "XO"[i % 2]) for i, c in enumerate(moves)]
         assert won[-1] and not any(won[:-1]), moves
