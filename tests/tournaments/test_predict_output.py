@@ -170,22 +170,8 @@ def test_options_are_checked_with_clear_messages():
 
 def test_runner_plays_and_stores_matches_with_scripted_players(tmp_path):
     """Through the registry, runner and store: details are stored as JSON and the outcome is rated."""
-    from arena.config import parse_config
-    from arena.runner import run
-    from arena.store import Store
-    cfg = parse_config({"tournament": {"families": ["predict-output"], "players": ["random", "first"], "seed": 2}})
-    summary = run(cfg, tmp_path / "run", display="none")
-    assert summary.total == 2 and summary.finished == 2 and summary.failed == 0
-    store = Store(tmp_path / "run", create=False)
-    try:
-        matches = list(store.iter_matches())
-        assert all(m["status"] == "finished" and m["details"]["fallback"] for m in matches)
-        outcomes = [rs for _, _, rs in store.iter_ranked_sets() if rs.role == "player" and rs.criterion == "outcome"]
-        assert len(outcomes) == 2
-    finally:
-        store.close()
-    again = run(cfg, tmp_path / "run", display="none")  # resumable: nothing is played twice
-    assert again.skipped == 2 and again.finished == 0
+    from tests.tournaments.runs import check_scripted_run_is_stored_rated_and_resumable
+    check_scripted_run_is_stored_rated_and_resumable("predict-output", tmp_path / "run")
 
 
 def test_real_embedded_model_finishes_with_a_ranked_outcome(tmp_path):
