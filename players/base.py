@@ -25,6 +25,15 @@ class Request:
     choices: tuple[str, ...] | None = None
 
 
+def sampling_kwargs(params: SamplingParams) -> dict:
+    """The optional sampling parameters a variant set, in the chat-completions spelling."""
+    out: dict = {k: v for k, v in (("temperature", params.temperature), ("top_p", params.top_p),
+                                    ("seed", params.seed)) if v is not None}
+    if params.stop:
+        out["stop"] = list(params.stop)
+    return out
+
+
 class BackendError(Exception):
     """An attempt failed; `kind` tells the gateway whether to retry."""
 

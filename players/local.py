@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from arena.records import Completion, Variant
-from players.base import FATAL, BackendError, Request, classify_default
+from players.base import FATAL, BackendError, Request, classify_default, sampling_kwargs
 
 ALIASES = ("smollm2-135m", "smollm2", "default")
 N_CTX = 4096
@@ -81,15 +81,7 @@ class LoadedModel:
     def generate(self, request: Request) -> Completion:
         started = time.perf_counter()
         p = request.params
-        kwargs: dict[str, Any] = {"max_tokens": p.max_tokens}
-        if p.temperature is not None:
-            kwargs["temperature"] = p.temperature
-        if p.top_p is not None:
-            kwargs["top_p"] = p.top_p
-        if p.seed is not None:
-            kwargs["seed"] = p.seed
-        if p.stop:
-            kwargs["stop"] = list(p.stop)
+        kwargs: dict[str, Any] = {"max_tokens": p.max_tokens, **sampling_kwargs(p)}
         llm = self.llm()
         # Re-using a cached prompt prefix changes the logits in the last bits (batched vs
         # single-token eval), which breaks seeded replay; a fresh eval keeps it exact.

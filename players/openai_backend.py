@@ -24,7 +24,7 @@ from typing import Any
 
 from arena.config import ConfigError
 from arena.records import Completion, Variant
-from players.base import TRANSIENT, BackendError, Request
+from players.base import TRANSIENT, BackendError, Request, sampling_kwargs
 from players.keys import PLACEHOLDER_KEY, env_var_for, is_local_url, redact_url, resolve_key, scrub
 from players.sdk_common import (COMMON_OPTIONS, check_options, classify_sdk, http_client, option_float, shard_sizes,
                                 to_backend_error)
@@ -159,15 +159,7 @@ class OpenAIBackend:
         ep = self._pick()
         p = request.params
         kwargs: dict[str, Any] = {"model": self.target.model, "messages": request.messages,
-                                  self._max_tokens_param: p.max_tokens}
-        if p.temperature is not None:
-            kwargs["temperature"] = p.temperature
-        if p.top_p is not None:
-            kwargs["top_p"] = p.top_p
-        if p.seed is not None:
-            kwargs["seed"] = p.seed
-        if p.stop:
-            kwargs["stop"] = list(p.stop)
+                                  self._max_tokens_param: p.max_tokens, **sampling_kwargs(p)}
         if self.variant.adapter:
             # vLLM serves LoRA adapters under their own model name.
             kwargs["model"] = self.variant.adapter

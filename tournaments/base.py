@@ -26,6 +26,14 @@ class Family(Protocol):
     async def play(self, ctx: "MatchContext") -> MatchResult: ...
 
 
+def reject_unknown(options: dict[str, Any], known: set[str], family: str, hidden: set[str] = frozenset()) -> None:
+    """A misspelt option is one clear error naming the known ones (`hidden` ones are accepted, not listed)."""
+    unknown = set(options) - known
+    if unknown:
+        raise FamilyOptionError(f"[families.{family}] unknown option(s): {', '.join(sorted(unknown))} "
+                                f"(known: {', '.join(sorted(known - hidden))})")
+
+
 def option(options: dict[str, Any], key: str, default: Any, kind: type, family: str,
            minimum: float | None = None) -> Any:
     """Read one option with a type check and a clear message."""

@@ -19,7 +19,7 @@ import chess
 import chess.pgn
 
 from arena.records import PLAYER, Entry, FormatFailure, MatchResult, RankedSet
-from tournaments.base import option
+from tournaments.base import option, reject_unknown
 
 PIECE_VALUES = {chess.PAWN: 1, chess.KNIGHT: 3, chess.BISHOP: 3, chess.ROOK: 5, chess.QUEEN: 9}
 COLOURS = ("White", "Black")
@@ -173,11 +173,7 @@ def _pgn_result(scores: list[float]) -> str:
 
 def create(options: dict[str, Any]) -> ChessFamily:
     known = {"max_plies", "max_retries", "adjudicate_margin", "max_tokens", "history_moves"}
-    unknown = set(options) - known
-    if unknown:
-        from tournaments.base import FamilyOptionError
-        raise FamilyOptionError(f"[families.chess] unknown option(s): {', '.join(sorted(unknown))} "
-                                f"(known: {', '.join(sorted(known))})")
+    reject_unknown(options, known, "chess")
     return ChessFamily(
         max_plies=option(options, "max_plies", 60, int, "chess", minimum=1),
         max_retries=option(options, "max_retries", 2, int, "chess", minimum=0),

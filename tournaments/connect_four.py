@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from arena.records import PLAYER, Entry, FormatFailure, MatchResult, RankedSet
-from tournaments.base import FamilyOptionError, option
+from tournaments.base import FamilyOptionError, option, reject_unknown
 
 DISCS = ("X", "O")
 EMPTY = "."
@@ -164,10 +164,7 @@ def parse_column(text: str | None, legal: list[int], cols: int) -> tuple[int | N
 
 def create(options: dict[str, Any]) -> ConnectFourFamily:
     known = {"rows", "cols", "connect", "max_retries", "max_tokens"}
-    unknown = set(options) - known
-    if unknown:
-        raise FamilyOptionError(f"[families.connect-four] unknown option(s): {', '.join(sorted(unknown))} "
-                                f"(known: {', '.join(sorted(known))})")
+    reject_unknown(options, known, "connect-four")
     fam = ConnectFourFamily(
         rows=option(options, "rows", 6, int, "connect-four", minimum=2),
         cols=option(options, "cols", 7, int, "connect-four", minimum=2),

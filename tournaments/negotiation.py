@@ -28,7 +28,7 @@ from referees.collect import Judging, JudgingOptions
 from referees.ethics import DEFAULT_WEIGHT, dense_ranks, ethics_penalties
 from referees.panel import PANEL_OPTIONS, Candidate
 from referees.prompts import RUBRICS
-from tournaments.base import FamilyOptionError, option
+from tournaments.base import FamilyOptionError, option, reject_unknown
 from tournaments.extract import FormatError
 from tournaments.reprompt import ask_parsed
 
@@ -266,10 +266,7 @@ KNOWN = {"players", "rounds", "turn_tokens", "ethics_weight", "history"} | PANEL
 
 
 def create(options: dict[str, Any]) -> NegotiationFamily:
-    unknown = set(options) - KNOWN
-    if unknown:
-        raise FamilyOptionError(f"[families.negotiation] unknown option(s): {', '.join(sorted(unknown))} "
-                                f"(known: {', '.join(sorted(KNOWN))})")
+    reject_unknown(options, KNOWN, "negotiation")
     weight = option(options, "ethics_weight", DEFAULT_WEIGHT, float, "negotiation", minimum=0)
     if weight > 1:
         raise FamilyOptionError(f"[families.negotiation] ethics_weight must be between 0 and 1, got {weight}")

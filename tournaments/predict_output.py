@@ -36,7 +36,7 @@ from arena.records import AUTHOR, PLAYER, Entry, FormatFailure, MatchResult, Ran
 from referees.meta import meta_judge
 from referees.panel import Candidate, PanelResult, add_to_details, judge
 from referees.sandbox import run_python
-from tournaments.base import FamilyOptionError, option
+from tournaments.base import option, reject_unknown
 from tournaments.extract import FormatError, clean_str, code_blocks, last_json_object, pick
 from tournaments.programs import BUILTIN_PROGRAMS
 from tournaments.ranking import accuracy_set, lexicographic, panel_ranks, ranks_from_scores
@@ -275,10 +275,7 @@ KNOWN_OPTIONS = {"seats", "author_tokens", "predict_tokens", "retries", "timeout
 
 
 def create(options: dict[str, Any]) -> PredictOutputFamily:
-    unknown = set(options) - KNOWN_OPTIONS
-    if unknown:
-        raise FamilyOptionError(f"[families.{NAME}] unknown option(s): {', '.join(sorted(unknown))} "
-                                f"(known: {', '.join(sorted(KNOWN_OPTIONS - {'tournament_players'}))})")
+    reject_unknown(options, KNOWN_OPTIONS, NAME, {"tournament_players"})
     return PredictOutputFamily(
         seats=option(options, "seats", 2, int, NAME, minimum=2),
         author_tokens=option(options, "author_tokens", 256, int, NAME, minimum=16),

@@ -41,7 +41,7 @@ from arena.calls import CallFailed
 from arena.records import AUTHOR, PLAYER, Entry, FormatFailure, MatchResult, RankedSet
 from referees.meta import meta_judge
 from referees.panel import Candidate, PanelResult, add_to_details, judge
-from tournaments.base import FamilyOptionError, option
+from tournaments.base import FamilyOptionError, option, reject_unknown
 from tournaments.challenges import BUILTIN_CHALLENGES
 from tournaments.extract import FormatError, extract_code
 from tournaments.programming_harness import LANGUAGES
@@ -257,10 +257,7 @@ KNOWN_OPTIONS = {"seats", "languages", "domains", "author_tokens", "code_tokens"
 
 
 def create(options: dict[str, Any]) -> ProgrammingFamily:
-    unknown = set(options) - KNOWN_OPTIONS
-    if unknown:
-        raise FamilyOptionError(f"[families.{NAME}] unknown option(s): {', '.join(sorted(unknown))} "
-                                f"(known: {', '.join(sorted(KNOWN_OPTIONS - {'tournament_players'}))})")
+    reject_unknown(options, KNOWN_OPTIONS, NAME, {"tournament_players"})
     languages = option(options, "languages", ["python"], list, NAME)
     if not languages or any(lang not in LANGUAGES for lang in languages) or len(set(languages)) != len(languages):
         raise FamilyOptionError(f"[families.{NAME}] languages must be a non-empty list of distinct names from: "

@@ -28,7 +28,7 @@ from referees.collect import Judging, JudgingOptions
 from referees.ethics import DEFAULT_WEIGHT, dense_ranks, ethics_penalties
 from referees.panel import PANEL_OPTIONS, Candidate, author_pool
 from referees.prompts import RUBRICS
-from tournaments.base import FamilyOptionError, option
+from tournaments.base import FamilyOptionError, option, reject_unknown
 from tournaments.extract import FormatError
 from tournaments.reprompt import ask_parsed
 from tournaments.social_spec import FALLBACK_SPECS, GameSpec, parse_spec, spec_example
@@ -241,10 +241,7 @@ KNOWN = {"players", "games", "spec_tokens", "turn_tokens", "history", "ethics_we
 
 
 def create(options: dict[str, Any]) -> SocialFamily:
-    unknown = set(options) - KNOWN
-    if unknown:
-        raise FamilyOptionError(f"[families.social] unknown option(s): {', '.join(sorted(unknown))} "
-                                f"(known: {', '.join(sorted(KNOWN))})")
+    reject_unknown(options, KNOWN, "social")
     weight = option(options, "ethics_weight", DEFAULT_WEIGHT, float, "social", minimum=0)
     if weight > 1:
         raise FamilyOptionError(f"[families.social] ethics_weight must be between 0 and 1, got {weight}")

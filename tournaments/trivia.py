@@ -30,7 +30,7 @@ from referees.collect import Judging, JudgingOptions
 from referees.panel import PANEL_OPTIONS, Candidate, author_pool
 from referees.prompts import RUBRICS, clip
 from tournaments import pages
-from tournaments.base import FamilyOptionError, option
+from tournaments.base import option, reject_unknown
 from tournaments.extract import FormatError, json_objects, pick
 from tournaments.reprompt import ask_parsed
 
@@ -206,10 +206,7 @@ KNOWN = {"source", "path", "max_pages", "min_chars", "questions", "page_chars", 
 
 
 def create(options: dict[str, Any]) -> TriviaFamily:
-    unknown = set(options) - KNOWN
-    if unknown:
-        raise FamilyOptionError(f"[families.trivia] unknown option(s): {', '.join(sorted(unknown))} "
-                                f"(known: {', '.join(sorted(KNOWN))})")
+    reject_unknown(options, KNOWN, "trivia")
     return TriviaFamily(
         source=pages.open_source(options, "trivia"),
         questions=option(options, "questions", 2, int, "trivia", minimum=1),
