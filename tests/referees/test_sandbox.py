@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from referees import sandbox
+from referees import isolation as confinement
 from referees.sandbox import isolation, run_javascript, run_python, run_python_sync
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,10 +41,10 @@ def live_with(mark: str) -> list[int]:
 def level(request, monkeypatch):
     """Run a test at the host's level and again at the weaker fallback levels (where they work here)."""
     if request.param != "auto":
-        iso = sandbox._LEVELS[request.param]
-        if not sandbox._probe(iso):
+        iso = confinement._LEVELS[request.param]
+        if not confinement._probe(iso):
             pytest.skip(f"level {request.param} does not work on this host")
-        monkeypatch.setattr(sandbox, "_ISOLATION", iso)
+        monkeypatch.setattr(confinement, "_ISOLATION", iso)
     return isolation()
 
 
