@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     pm.add_argument("--out", required=True, help="output file (.jsonl)")
     pm.set_defaults(func=cmd_export_matches)
     try:
-        importlib.import_module("arena.export_dpo").register_export(what)
+        importlib.import_module("arena.export_commands").register_export(what)
     except (ImportError, AttributeError):
         pass
     p.set_defaults(func=lambda args: _missing_what(p))

@@ -38,7 +38,7 @@ def _train_overrides(args: argparse.Namespace) -> dict:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from arena.export_dpo import add_pair_arguments
+    from arena.export_commands import add_pair_arguments
 
     p = sub.add_parser("train", help="DPO fine-tune a local variant on exported pairs; registers a new GGUF variant")
     p.add_argument("--pairs", required=True, help="pairs file from `arena export dpo` (.jsonl or .parquet)")
@@ -95,7 +95,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_loop(args: argparse.Namespace) -> int:
     from arena.config import load_config, parse_config
     from arena.dashboard import default_display
-    from arena.export_dpo import options_from_args
+    from arena.export_commands import options_from_args
     from arena.loop import DEFAULT_EVAL_FAMILIES, LOOP_DEFAULT, LoopOptions, run_loop, table
     from arena.train import require_extras
     overrides = _train_overrides(args)
