@@ -3,8 +3,9 @@
 Each turn the player sees its colour, the position (FEN), the moves so far and the
 legal moves, and answers with one move in SAN or UCI. The first legal move found in
 the answer is played. An illegal or unparseable answer is re-prompted with the reason
-up to `max_retries` times; then the player forfeits. Those are format failures,
-recorded apart from losses on the board.
+up to `max_retries` times; then the player forfeits (tournaments/moves.py). Those are
+format failures, recorded apart from losses on the board; a move corrected on a
+re-prompt also yields a "legal-move" ranked set for the preference export.
 
 Adjudication at the ply limit (`max_plies`): the side ahead by at least
 `adjudicate_margin` points of material (P=1, N=B=3, R=5, Q=9) wins; otherwise a draw.
@@ -20,6 +21,7 @@ import chess.pgn
 
 from arena.records import PLAYER, Entry, FormatFailure, MatchResult, RankedSet
 from tournaments.base import option, reject_unknown
+from tournaments.moves import MoveRecord, ask_move
 
 PIECE_VALUES = {chess.PAWN: 1, chess.KNIGHT: 3, chess.BISHOP: 3, chess.ROOK: 5, chess.QUEEN: 9}
 COLOURS = ("White", "Black")
@@ -46,15 +48,15 @@ class ChessFamily:
 
     async def play(self, ctx) -> MatchResult:
         board = chess.Board()
-        failures: list[FormatFailure] = []
+        record = MoveRecord()
         forfeit: int | None = None
         sans: list[str] = []
         while not board.is_game_over(claim_draw=True) and board.ply() < self.max_plies:
             seat = 0 if board.turn == chess.WHITE else 1
-            move = await self._ask_move(ctx, board, seat, sans, failures)
+            move = await self._ask_move(ctx, board, seat, sans, record)
             if move is None:
                 forfeit = seat
-                failures.append(FormatFailure(ctx.seats[seat], seat, PLAYER, "forfeit",
+                record.failures.append(FormatFailure(ctx.seats[seat], seat, PLAYER, "forfeit",
                                               f"no legal move after {self.max_retries + 1} tries at ply {board.ply() + 1}"))
                 ctx.log("forfeit", seat=seat, variant=ctx.seats[seat], ply=board.ply() + 1)
                 break
@@ -63,27 +65,15 @@ class ChessFamily:
             board.push(move)
             ctx.log("move", ply=board.ply(), seat=seat, san=san, uci=move.uci())
         scores, termination = self._score(board, forfeit)
-        return self._result(ctx, board, sans, scores, termination, failures)
+        return self._result(ctx, board, sans, scores, termination, record)
 
     async def _ask_move(self, ctx, board: chess.Board, seat: int, sans: list[str],
-                        failures: list[FormatFailure]) -> chess.Move | None:
+                        record: MoveRecord) -> chess.Move | None:
         legal = sorted(board.san(m) for m in board.legal_moves)
         messages = [*FORMAT_EXAMPLE, {"role": "user", "content": self._prompt(board, seat, sans, legal)}]
-        for attempt in range(self.max_retries + 1):
-            completion = await ctx.ask(ctx.seats[seat], PLAYER, messages, choices=tuple(legal),
-                                       max_tokens=self.max_tokens)
-            move, reason = parse_move(board, completion.text)
-            if move is not None:
-                return move
-            kind = "unparseable" if reason.startswith("no move") else "illegal-move"
-            failures.append(FormatFailure(ctx.seats[seat], seat, PLAYER, kind, f"ply {board.ply() + 1}: {reason}"))
-            ctx.log("format-failure", seat=seat, variant=ctx.seats[seat], attempt=attempt + 1, reason=reason,
-                    answer=completion.text[:200])
-            messages = messages + [
-                {"role": "assistant", "content": completion.text},
-                {"role": "user", "content": f"{reason}. Legal moves: {' '.join(legal)}. Reply with one of them only."},
-            ]
-        return None
+        return await ask_move(ctx, seat, messages, lambda text: parse_move(board, text), choices=tuple(legal),
+                              legal_line=f"Legal moves: {' '.join(legal)}", ply=board.ply() + 1,
+                              max_retries=self.max_retries, max_tokens=self.max_tokens, record=record)
 
     def _prompt(self, board: chess.Board, seat: int, moves: list[str], legal: list[str]) -> str:
         recent = moves[-self.history_moves:]
@@ -112,7 +102,7 @@ class ChessFamily:
         return [0.5, 0.5], f"adjudicated draw at ply {board.ply()} (material {diff:+d})"
 
     def _result(self, ctx, board: chess.Board, moves: list[str], scores: list[float], termination: str,
-                failures: list[FormatFailure]) -> MatchResult:
+                record: MoveRecord) -> MatchResult:
         game = chess.pgn.Game.from_board(board)
         game.headers["White"], game.headers["Black"] = ctx.seats[0], ctx.seats[1]
         game.headers["Event"] = f"arena {ctx.match.tournament_id}"
@@ -127,7 +117,8 @@ class ChessFamily:
         score_txt = f"{_fmt(scores[0])}-{_fmt(scores[1])}"
         details: dict[str, Any] = {"pgn": str(game), "termination": termination, "plies": board.ply(),
                                    "final_fen": board.fen(), "scores": scores}
-        return MatchResult([outcome], summary=f"{score_txt} {termination}", failures=failures, details=details)
+        return MatchResult([outcome, *record.corrections], summary=f"{score_txt} {termination}",
+                           failures=record.failures, details=details)
 
 
 def parse_move(board: chess.Board, text: str) -> tuple[chess.Move | None, str]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from arena.records import PLAYER, Entry, FormatFailure, MatchResult, RankedSet
 from tournaments.base import FamilyOptionError, option, reject_unknown
+from tournaments.moves import MoveRecord, ask_move
 
 DISCS = ("X", "O")
 EMPTY = "."
@@ -80,14 +81,14 @@ class ConnectFourFamily:
 
     async def play(self, ctx) -> MatchResult:
         board = Board(self.rows, self.cols, self.connect)
-        failures: list[FormatFailure] = []
+        record = MoveRecord()
         moves: list[int] = []
         scores, termination = [0.5, 0.5], f"draw: the board is full with no line of {self.connect}"
         while not board.full():
             seat = board.plies % 2
-            col = await self._ask_column(ctx, board, seat, failures)
+            col = await self._ask_column(ctx, board, seat, record)
             if col is None:
-                failures.append(FormatFailure(ctx.seats[seat], seat, PLAYER, "forfeit",
+                record.failures.append(FormatFailure(ctx.seats[seat], seat, PLAYER, "forfeit",
                                               f"no legal column after {self.max_retries + 1} tries at ply "
                                               f"{board.plies + 1}"))
                 ctx.log("forfeit", seat=seat, variant=ctx.seats[seat], ply=board.plies + 1)
@@ -103,27 +104,16 @@ class ConnectFourFamily:
                 scores[seat] = 1.0
                 termination = f"{DISCS[seat]} connects {self.connect}"
                 break
-        return self._result(ctx, board, moves, scores, termination, failures)
+        return self._result(ctx, board, moves, scores, termination, record)
 
-    async def _ask_column(self, ctx, board: Board, seat: int, failures: list[FormatFailure]) -> int | None:
+    async def _ask_column(self, ctx, board: Board, seat: int, record: MoveRecord) -> int | None:
         legal = board.legal()
         choices = tuple(str(c) for c in legal)
         messages = [*FORMAT_EXAMPLE, {"role": "user", "content": self._prompt(board, seat, choices)}]
-        for attempt in range(self.max_retries + 1):
-            completion = await ctx.ask(ctx.seats[seat], PLAYER, messages, choices=choices, max_tokens=self.max_tokens)
-            col, reason = parse_column(completion.text, legal, board.cols)
-            if col is not None:
-                return col
-            kind = "unparseable" if reason.startswith("no column") else "illegal-move"
-            failures.append(FormatFailure(ctx.seats[seat], seat, PLAYER, kind, f"ply {board.plies + 1}: {reason}"))
-            ctx.log("format-failure", seat=seat, variant=ctx.seats[seat], attempt=attempt + 1, reason=reason,
-                    answer=completion.text[:200])
-            messages = messages + [
-                {"role": "assistant", "content": completion.text},
-                {"role": "user",
-                 "content": f"{reason}. Legal columns: {' '.join(choices)}. Reply with one of them only."},
-            ]
-        return None
+        return await ask_move(ctx, seat, messages, lambda text: parse_column(text, legal, board.cols),
+                              choices=choices, legal_line=f"Legal columns: {' '.join(choices)}",
+                              ply=board.plies + 1, max_retries=self.max_retries, max_tokens=self.max_tokens,
+                              record=record)
 
     def _prompt(self, board: Board, seat: int, choices: tuple[str, ...]) -> str:
         return (f"You play Connect Four as {DISCS[seat]}; your opponent is {DISCS[1 - seat]}. Drop a disc into a "
@@ -132,7 +122,7 @@ class ConnectFourFamily:
                 f"Pick one column from the list. Legal columns: {' '.join(choices)}")
 
     def _result(self, ctx, board: Board, moves: list[int], scores: list[float], termination: str,
-                failures: list[FormatFailure]) -> MatchResult:
+                record: MoveRecord) -> MatchResult:
         entries = []
         for seat in (0, 1):
             rank = 0 if scores[seat] >= scores[1 - seat] else 1
@@ -143,7 +133,8 @@ class ConnectFourFamily:
         score_txt = "-".join("½" if s == 0.5 else str(int(s)) for s in scores)
         details: dict[str, Any] = {"moves": moves, "termination": termination, "plies": board.plies,
                                    "board": board.render(), "scores": scores}
-        return MatchResult([outcome], summary=f"{score_txt} {termination}", failures=failures, details=details)
+        return MatchResult([outcome, *record.corrections], summary=f"{score_txt} {termination}",
+                           failures=record.failures, details=details)
 
 
 def parse_column(text: str | None, legal: list[int], cols: int) -> tuple[int | None, str]:

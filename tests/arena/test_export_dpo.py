@@ -287,3 +287,23 @@ def test_trl_tokenizes_the_export_unchanged(tmp_path):
         assert tok.decode(t["chosen_ids"]).startswith(row["chosen"][0]["content"])
         assert tok.decode(t["rejected_ids"]).startswith(row["rejected"][0]["content"])
         assert row["prompt"][-1]["content"] in tok.decode(t["prompt_ids"])
+
+
+def test_a_chess_tournament_exports_its_corrected_moves_without_moving_ratings(tmp_path):
+    from arena.config import parse_config
+    from arena.runner import run
+    script = ["Ke2", "e4", "d4", "Nc3", "Nf3", "Bc4", "O-O"]  # one illegal first answer, then legal
+    cfg = parse_config({"tournament": {"families": ["chess"], "players": ["flaky", "random"], "seed": 3},
+                        "families": {"chess": {"max_plies": 6}},
+                        "variants": [{"name": "flaky", "model": "mock/script", "script": script}]})
+    summary = run(cfg, tmp_path / "run", display="none")
+    assert summary.finished == 2
+    stats = export_dpo(tmp_path / "run", tmp_path / "p.jsonl", ExportOptions(embeddings=False))
+    rows = read(tmp_path / "p.jsonl")
+    assert stats.pairs == len(rows) >= 1 and {r["criterion"] for r in rows} == {"legal-move"}
+    for r in rows:
+        assert r["family"] == "chess" and not r["unleashed"] and r["chosen_variant"] == r["rejected_variant"] == "flaky"
+        assert r["rejected"][0]["content"] == "Ke2" and r["chosen"][0]["content"] != "Ke2"
+        assert "Legal moves:" in r["prompt"][-1]["content"]
+    overall = {r.variant: r for r in summary.ratings if r.family == "*" and r.role == PLAYER}
+    assert overall["flaky"].matches == 2  # the games, not the corrections, are rated

@@ -57,6 +57,27 @@ def test_a_recovered_format_failure_is_recorded_but_the_game_goes_on():
     assert result.details["plies"] >= 2
 
 
+def test_a_move_corrected_on_a_reprompt_becomes_a_legal_move_preference():
+    flaky = Variant("flaky", "mock/script", options={"script": ["Ke2", "hello", "e4"] + ["d4", "Nc3", "Nf3"] * 10})
+    rnd = Variant("rnd", "mock/random")
+    result, ctx = _play(flaky, rnd, max_plies=6)
+    corrections = [rs for rs in result.ranked_sets if rs.criterion == "legal-move"]
+    assert len(corrections) == 1
+    rs = corrections[0]
+    assert not rs.rated and rs.exportable  # training signal only, ratings untouched
+    assert [(e.variant, e.text, e.rank) for e in rs.entries] == [("flaky", "e4", 0), ("flaky", "Ke2", 1),
+                                                                  ("flaky", "hello", 1)]
+    # the prompt is the position as first asked, without the re-prompts
+    assert rs.prompt == ctx.calls[0].messages
+    assert "Legal moves:" in rs.prompt[-1]["content"] and rs.prompt[-1]["role"] == "user"
+
+
+def test_a_forfeit_yields_no_legal_move_preference():
+    bad = Variant("bad", "mock/script", options={"script": ["Ke2"]})
+    result, _ = _play(bad, Variant("good", "mock/random"), max_retries=1)
+    assert [rs.criterion for rs in result.ranked_sets] == ["outcome"]  # nothing legal to prefer
+
+
 def test_ply_limit_adjudicates_by_material():
     a, b = Variant("a", "mock/random"), Variant("b", "mock/random")
     result, _ = _play(a, b, max_plies=4)

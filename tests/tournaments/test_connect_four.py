@@ -68,6 +68,10 @@ def test_illegal_answers_are_reprompted_with_the_reason_then_forfeit():
     assert result.details["moves"] == [3, 3, 0]
     assert {e.variant: e.rank for e in result.outcome.entries} == {"good": 0, "bad": 1}
     assert "O forfeits" in result.summary
+    # "12" corrected to "3" on the re-prompt is a preference for the legal answer; the forfeit is not
+    [legal] = [rs for rs in result.ranked_sets if rs.criterion == "legal-move"]
+    assert [(e.text, e.rank) for e in legal.entries] == [("3", 0), ("12", 1)] and not legal.rated
+    assert legal.prompt == ctx.calls[1].messages
 
 
 def test_a_full_board_without_a_line_is_a_draw():
