@@ -17,7 +17,7 @@ from arena.config import ConfigError
 from arena.records import Completion, Messages, Variant
 from players.base import TRANSIENT, BackendError, Request
 from players.keys import redact_url, resolve_key, scrub
-from players.sdk_common import (COMMON_OPTIONS, check_options, classify_sdk, http_client, option_float, shard_sizes,
+from players.sdk_common import (COMMON_OPTIONS, check_options, classify_sdk, http_client, option_float,
                                 to_backend_error)
 
 KEY_ENV = "ANTHROPIC_API_KEY"
@@ -84,23 +84,20 @@ class AnthropicBackend:
         self.pool_size = DEFAULT_POOL
         self.timeout_s = option_float(variant.options, "timeout", DEFAULT_TIMEOUT_S, variant.name) or DEFAULT_TIMEOUT_S
         self._api_key = resolve_key(variant, KEY_ENV)
-        self._clients: list[Any] = []
-        self._turn = 0
+        self._client: Any = None
 
     def __repr__(self) -> str:  # never shows the key
         return f"AnthropicBackend({self.key!r})"
 
     def client(self) -> Any:
-        if not self._clients:
-            for size in shard_sizes(self.pool_size):
-                kwargs: dict[str, Any] = {"api_key": self._api_key, "max_retries": 0, "timeout": self.timeout_s,
-                                          "http_client": http_client(size, self.timeout_s),
-                                          "open_telemetry": False}  # no prompt text in tracing spans
-                if self.base_url:
-                    kwargs["base_url"] = self.base_url
-                self._clients.append(self._sdk.AsyncAnthropic(**kwargs))
-        self._turn += 1
-        return self._clients[self._turn % len(self._clients)]
+        if self._client is None:
+            kwargs: dict[str, Any] = {"api_key": self._api_key, "max_retries": 0, "timeout": self.timeout_s,
+                                      "http_client": http_client(self._sdk, self.pool_size, self.timeout_s),
+                                      "open_telemetry": False}  # no prompt text in tracing spans
+            if self.base_url:
+                kwargs["base_url"] = self.base_url
+            self._client = self._sdk.AsyncAnthropic(**kwargs)
+        return self._client
 
     async def complete(self, request: Request) -> Completion:
         p = request.params
@@ -136,6 +133,6 @@ class AnthropicBackend:
         return classify_sdk(self._sdk, exc)
 
     async def aclose(self) -> None:
-        clients, self._clients = self._clients, []
-        for client in clients:
+        client, self._client = self._client, None
+        if client is not None:
             await client.close()

@@ -24,10 +24,10 @@ from typing import Any
 
 from arena.config import ConfigError
 from arena.records import Completion, Variant
-from players.base import TRANSIENT, BackendError, Request, sampling_kwargs
+from players.base import Request, sampling_kwargs
 from players.keys import PLACEHOLDER_KEY, env_var_for, is_local_url, redact_url, resolve_key, scrub
-from players.sdk_common import (COMMON_OPTIONS, check_options, classify_sdk, http_client, option_float, shard_sizes,
-                                to_backend_error)
+from players.sdk_common import (COMMON_OPTIONS, chat_completion_fields, check_options, classify_sdk, connect_failure,
+                                http_client, option_float, to_backend_error)
 
 # The gateway bounds each attempt (call_timeout_s or the variant's `timeout`); the HTTP
 # timeout is only a backstop unless the variant sets `timeout`.
@@ -108,7 +108,7 @@ create_compatible = create  # "openai-api" entry in the registry: same backend, 
 @dataclass
 class Endpoint:
     url: str | None
-    clients: list[Any] = field(default_factory=list)
+    client: Any = None
     in_flight: int = 0
     calls: int = 0
     resting_until: float = 0.0
@@ -136,14 +136,13 @@ class OpenAIBackend:
         return f"OpenAIBackend({self.key!r})"
 
     def _client(self, ep: Endpoint) -> Any:
-        if not ep.clients:
-            for size in shard_sizes(self.pool_size):
-                kwargs: dict[str, Any] = {"api_key": self._api_key, "max_retries": 0, "timeout": self.timeout_s,
-                                          "http_client": http_client(size, self.timeout_s)}
-                if ep.url is not None:
-                    kwargs["base_url"] = ep.url
-                ep.clients.append(self._sdk.AsyncOpenAI(**kwargs))
-        return ep.clients[ep.calls % len(ep.clients)]
+        if ep.client is None:
+            kwargs: dict[str, Any] = {"api_key": self._api_key, "max_retries": 0, "timeout": self.timeout_s,
+                                      "http_client": http_client(self._sdk, self.pool_size, self.timeout_s)}
+            if ep.url is not None:
+                kwargs["base_url"] = ep.url
+            ep.client = self._sdk.AsyncOpenAI(**kwargs)
+        return ep.client
 
     def _pick(self) -> Endpoint:
         """Least in flight among servers not resting; round-robin breaks ties."""
@@ -167,26 +166,21 @@ class OpenAIBackend:
         ep.calls += 1
         started = time.perf_counter()
         try:
-            resp = await self._client(ep).chat.completions.create(**kwargs)
+            # The client's own POST (auth, headers, status errors) without the typed request
+            # transform and response models: those cost about half the SDK's CPU per call, which
+            # is what bounds a thousand calls in flight (docs/benchmarks.md).
+            raw = await self._client(ep).post("/chat/completions", body=kwargs, cast_to=bytes)
         except Exception as exc:
             err = to_backend_error(self._sdk, self._label(ep), exc)
-            if isinstance(exc, self._sdk.APIConnectionError) and not isinstance(exc, self._sdk.APITimeoutError):
+            if connect_failure(exc) is not None:
                 ep.resting_until = time.monotonic() + REST_AFTER_CONNECT_FAILURE_S
             raise err from None
         finally:
             ep.in_flight -= 1
         latency = time.perf_counter() - started
-        choices = getattr(resp, "choices", None)
-        if not choices:
-            raise BackendError(f"{self._label(ep)}: response had no choices", TRANSIENT)
-        choice = choices[0]
-        message = getattr(choice, "message", None)
-        text = getattr(message, "content", None) or ""
-        usage = getattr(resp, "usage", None)
-        return Completion(text=text,
-                          input_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-                          output_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-                          latency_s=latency, finish_reason=getattr(choice, "finish_reason", None))
+        text, tokens_in, tokens_out, finish = chat_completion_fields(raw, self._label(ep))
+        return Completion(text=text, input_tokens=tokens_in, output_tokens=tokens_out, latency_s=latency,
+                          finish_reason=finish)
 
     def _label(self, ep: Endpoint) -> str:
         where = redact_url(ep.url) if ep.url else "api.openai.com"
@@ -197,6 +191,6 @@ class OpenAIBackend:
 
     async def aclose(self) -> None:
         for ep in self.endpoints:
-            clients, ep.clients = ep.clients, []
-            for client in clients:
+            client, ep.client = ep.client, None
+            if client is not None:
                 await client.close()
