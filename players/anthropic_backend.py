@@ -116,10 +116,15 @@ class AnthropicBackend:
         except Exception as exc:
             raise to_backend_error(self._sdk, self._label(), exc) from None
         latency = time.perf_counter() - started
+        # The SDK builds its models without validating them: an off-schema body arrives as
+        # whatever JSON it was, so check the shape before reading it.
         blocks = getattr(resp, "content", None)
-        if blocks is None:
-            raise BackendError(f"{self._label()}: response had no content", TRANSIENT)
-        text = "".join(getattr(b, "text", "") or "" for b in blocks if getattr(b, "type", "text") == "text")
+        if not isinstance(blocks, list):
+            raise BackendError(f"{self._label()}: response had no content blocks", TRANSIENT)
+        texts = [getattr(b, "text", None) for b in blocks if getattr(b, "type", "text") == "text"]
+        if not all(isinstance(t, str) for t in texts):
+            raise BackendError(f"{self._label()}: response text block is not text", TRANSIENT)
+        text = "".join(texts)
         usage = getattr(resp, "usage", None)
         return Completion(text=text,
                           input_tokens=int(getattr(usage, "input_tokens", 0) or 0),

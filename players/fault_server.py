@@ -11,7 +11,7 @@ Used by the tests and the benchmarks to drive the real SDK clients over real HTT
 
 Faults: "429" (with Retry-After / retry-after-ms when set), "500", "503", "529",
 "401", "400", "404", "slow" (answers after `slow_s`), "malformed" (a 200 whose body is
-not JSON), "drop" (closes the connection without answering). `faults` applies to the
+not JSON), "wrong-schema" (a 200 whose JSON is not the wire format's), "drop" (closes the connection without answering). `faults` applies to the
 first requests in arrival order; after it, `failure_rate` (seeded) picks from
 `failure_kinds`. `max_in_flight=K` answers 429 whenever more than K requests are
 being served at once, the way an overloaded provider does. `api_key` makes the server
@@ -35,7 +35,7 @@ from typing import Any
 
 from aiohttp import web
 
-FAULTS = ("429", "500", "503", "529", "401", "400", "404", "slow", "malformed", "drop")
+FAULTS = ("429", "500", "503", "529", "401", "400", "404", "slow", "malformed", "wrong-schema", "drop")
 
 
 class FaultServer:
@@ -201,6 +201,9 @@ class FaultServer:
         self.faults_sent[fault] += 1
         if fault == "malformed":
             return web.Response(status=200, text='{"id": "x", "choices": [', content_type="application/json")
+        if fault == "wrong-schema":
+            key = "choices" if flavour == "openai" else "content"
+            return web.json_response({"id": "x", key: {"nested": [{"deep": None}]}, "usage": "many"})
         if fault == "429":
             headers = {}
             if self.retry_after is not None:

@@ -34,7 +34,8 @@ def test_a_call_speaks_the_messages_format_and_counts_tokens():
     assert c.cost_usd == pytest.approx((4 * 1.0 + 3 * 5.0) / 1e6)  # built-in price of claude-haiku-4-5
 
 
-@pytest.mark.parametrize("faults", [["429"], ["529"], ["500", "drop"], ["malformed"]])
+@pytest.mark.parametrize("faults", [["429"], ["529"], ["500", "drop"], ["malformed"],
+                                    ["wrong-schema"]])
 def test_rate_limits_overload_and_broken_answers_are_retried(faults):
     async def go():
         async with FaultServer(faults=faults, retry_after=0.05) as srv:

@@ -31,7 +31,8 @@ def test_a_call_reaches_the_server_with_the_variants_parameters_and_comes_back()
     assert body["messages"][0] == {"role": "system", "content": "You are terse."}
 
 
-@pytest.mark.parametrize("faults", [["500", "503"], ["malformed"], ["drop"], ["malformed", "drop", "503"]])
+@pytest.mark.parametrize("faults", [["500", "503"], ["malformed"], ["wrong-schema"], ["drop"],
+                                    ["malformed", "drop", "503"]])
 def test_transient_failures_are_retried_until_an_answer_comes(faults):
     async def go():
         async with FaultServer(text="ok then", faults=faults) as srv:
