@@ -125,6 +125,7 @@ class Gateway:
         self._backends: dict[str, Backend] = {}
         self._limits: dict[str, AdaptiveLimit] = {}
         self._prices: dict[str, Price | None] = {}
+        self._timeouts: dict[str, tuple[float, float]] = {}  # variant -> (per attempt, overall)
         self.total_cost_usd = 0.0
 
     @classmethod
@@ -254,8 +255,12 @@ class Gateway:
     async def _attempts(self, backend: Backend, variant: Variant, request: Request, limiter: AdaptiveLimit,
                         stats: ModelStats, rec: CallRecord) -> Completion:
         loop = asyncio.get_running_loop()
-        call_timeout = _timeout_option(variant, "timeout", self.retry.call_timeout_s)
-        total_timeout = _timeout_option(variant, "total_timeout", self.retry.total_timeout_s)
+        timeouts = self._timeouts.get(variant.name)
+        if timeouts is None:
+            timeouts = self._timeouts[variant.name] = (
+                _timeout_option(variant, "timeout", self.retry.call_timeout_s),
+                _timeout_option(variant, "total_timeout", self.retry.total_timeout_s))
+        call_timeout, total_timeout = timeouts
         deadline: float | None = None  # starts with the first attempt: queueing is not failing
         failures = waits = 0
         last = "no attempt made"
@@ -275,9 +280,13 @@ class Gateway:
                 if budget <= 0:
                     raise CallFailed(f"gave up after the overall timeout of {total_timeout:g}s: {last}")
                 # asyncio.timeout, not wait_for: no extra task per attempt (wait_for's task costs
-                # more than an instant backend's whole call; measured in bench/games.py)
-                async with asyncio.timeout(budget):
+                # more than an instant backend's whole call; measured in bench/games.py). A backend
+                # that never awaits (`instant`, e.g. a scripted player) cannot be interrupted anyway.
+                if getattr(backend, "instant", False):
                     completion = await backend.complete(request)
+                else:
+                    async with asyncio.timeout(budget):
+                        completion = await backend.complete(request)
                 ok = True
             except (asyncio.CancelledError, CallFailed):
                 raise

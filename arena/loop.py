@@ -21,18 +21,20 @@ from arena.export_dpo import ExportOptions, export_dpo
 from arena.records import PLAYER, Rating, Variant
 from arena.train import TrainOptions, TrainResult, read_variant_toml, train
 
-# `arena loop` without a config: the embedded model in two sampling variants authors, predicts
-# and referees predict-output, the family whose procedural scores rank even a 135M model's
-# answers (on trivia and programming its rankings are mostly ties, which give no pairs).
-# Chess, procedural and never trained on, is the held-out family. Sized so one iteration stays
-# well under an hour on 2 cores.
+# `arena loop` without a config: the embedded model in two sampling variants plays chess and
+# Connect Four. Even a 135M model's games yield pairs there: every move it corrects on a
+# re-prompt is a verified preference for the legal answer over the unusable ones
+# (tournaments/moves.py), while its referee rankings on open-ended families are mostly ties.
+# Predict-output, a verifiable family it never trains on, is held out. Sized so one iteration
+# stays well under an hour on 2 cores.
 LOOP_DEFAULT = {
-    "tournament": {"name": "loop", "families": ["predict-output"], "players": ["smol-cold", "smol-warm"],
-                   "rounds": 1, "seed": 7},
-    "families": {"predict-output": {"author_tokens": 192, "predict_tokens": 64, "meta_judging": False},
-                 "chess": {"max_plies": 24}},
+    "tournament": {"name": "loop", "families": ["chess", "connect-four"], "players": ["smol-cold", "smol-warm"],
+                   "rounds": 4, "seed": 7},
+    # Five re-prompts: each corrected move is a pair, and a 135M model often needs several.
+    "families": {"chess": {"max_plies": 60, "max_retries": 5}, "connect-four": {"max_retries": 5},
+                 "predict-output": {"author_tokens": 192, "predict_tokens": 64, "meta_judging": False}},
 }
-DEFAULT_EVAL_FAMILIES = ("chess",)
+DEFAULT_EVAL_FAMILIES = ("predict-output",)
 
 
 @dataclass
@@ -42,6 +44,7 @@ class LoopOptions:
     export: ExportOptions = field(default_factory=ExportOptions)
     train: dict[str, Any] = field(default_factory=dict)  # TrainOptions overrides
     eval_families: tuple[str, ...] = ()
+    eval_rounds: int | None = None  # None: the tournament's rounds
     mix: str | None = None
     mix_ratio: float = 1.0
 
@@ -98,6 +101,8 @@ def run_loop(cfg: TournamentConfig, run_dir: str | Path, opts: LoopOptions, disp
              log: Callable[[str], None] = print) -> LoopResult:
     if opts.iterations < 1:
         raise UserError("--iterations must be >= 1")
+    if opts.eval_rounds is not None and opts.eval_rounds < 1:
+        raise UserError("--eval-rounds must be >= 1")
     run_dir = Path(run_dir)
     base = pick_base(cfg, opts.base)
     unknown = set(opts.train) - {f.name for f in dataclasses.fields(TrainOptions)}
@@ -138,6 +143,7 @@ def run_loop(cfg: TournamentConfig, run_dir: str | Path, opts: LoopOptions, disp
     out = LoopResult(gens, [r for r in last.ratings if r.role == PLAYER])
     if opts.eval_families:
         eval_cfg = dataclasses.replace(cfg, name=f"{cfg.name}-heldout", families=tuple(opts.eval_families),
+                                       rounds=opts.eval_rounds or cfg.rounds,
                                        family_options={k: v for k, v in cfg.family_options.items()
                                                        if k in opts.eval_families})
         log(f"== held-out evaluation on {', '.join(opts.eval_families)}")

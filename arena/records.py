@@ -31,7 +31,10 @@ class SamplingParams:
         return {k: v for k, v in dataclasses.asdict(self).items() if v not in (None, ())}
 
     def replace(self, **changes: Any) -> "SamplingParams":
-        return dataclasses.replace(self, **changes)
+        # Once per model call: a positional constructor costs a third of dataclasses.replace.
+        return SamplingParams(changes.get("temperature", self.temperature), changes.get("top_p", self.top_p),
+                              changes.get("max_tokens", self.max_tokens), changes.get("seed", self.seed),
+                              changes.get("stop", self.stop))
 
 
 @dataclass(frozen=True)

@@ -52,13 +52,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("loop", help="tournament -> export -> train -> the new checkpoint plays its ancestors, K times")
     p.add_argument("config", nargs="?",
-                   help="tournament config (default: a small offline predict-output tournament, chess held out)")
+                   help="tournament config (default: a small offline chess and Connect Four tournament, "
+                        "predict-output held out)")
     p.add_argument("--iterations", type=int, default=1, help="generations to train (default 1)")
     p.add_argument("--run-dir", default="arena-loop", help="where the store and checkpoints live (default: arena-loop)")
     p.add_argument("--base", help="the local variant to improve (default: the first local player)")
     p.add_argument("--eval", dest="eval_families",
                    help="held-out families to rate the generations on afterwards, comma-separated "
-                        "(default with no config: chess; 'none' to skip)")
+                        "(default with no config: predict-output; 'none' to skip)")
+    p.add_argument("--eval-rounds", type=int, default=None,
+                   help="rounds of the held-out tournament (default: the tournament's rounds)")
     p.add_argument("--display", choices=("rich", "plain", "none"), default=None)
     p.add_argument("--mix", help="JSONL preference data to interlace with each generation's pairs")
     p.add_argument("--mix-ratio", type=float, default=1.0)
@@ -114,7 +117,8 @@ def cmd_loop(args: argparse.Namespace) -> int:
         if fam not in FAMILIES:
             raise UserError(f"--eval: unknown family {fam!r} (known: {', '.join(sorted(FAMILIES))})")
     opts = LoopOptions(iterations=args.iterations, base=args.base, export=options_from_args(args), train=overrides,
-                       eval_families=evals, mix=args.mix, mix_ratio=args.mix_ratio)
+                       eval_families=evals, mix=args.mix, mix_ratio=args.mix_ratio,
+                       eval_rounds=args.eval_rounds)
     result = run_loop(cfg, args.run_dir, opts, args.display or default_display())
     print(table(result))
     return 0

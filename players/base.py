@@ -46,6 +46,9 @@ class BackendError(Exception):
 class Backend(Protocol):
     # (provider, endpoint, model): the unit that gets one concurrency limit.
     key: str
+    # Optional attributes the gateway reads with getattr: `cacheable` (responses may be
+    # reused), `pool_size` (set to the concurrency ceiling), `instant` (complete() never
+    # awaits, so the per-attempt timeout is skipped).
 
     async def complete(self, request: Request) -> Completion: ...
 

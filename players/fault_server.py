@@ -11,8 +11,9 @@ Used by the tests and the benchmarks to drive the real SDK clients over real HTT
 
 Faults: "429" (with Retry-After / retry-after-ms when set), "500", "503", "529",
 "401", "400", "404", "slow" (answers after `slow_s`), "malformed" (a 200 whose body is
-not JSON), "wrong-schema" (a 200 whose JSON is not the wire format's), "drop" (closes the connection without answering). `faults` applies to the
-first requests in arrival order; after it, `failure_rate` (seeded) picks from
+not JSON), "wrong-schema" (a 200 whose JSON is not the wire format's), "drop" (closes
+the connection without answering). `faults` applies to the first requests in arrival
+order; after it, `failure_rate` (seeded) picks from
 `failure_kinds`. `max_in_flight=K` answers 429 whenever more than K requests are
 being served at once, the way an overloaded provider does. `api_key` makes the server
 demand that key (401 otherwise, echoing the wrong key back like some providers do).

@@ -72,7 +72,7 @@ class ChessFamily:
         legal = sorted(board.san(m) for m in board.legal_moves)
         messages = [*FORMAT_EXAMPLE, {"role": "user", "content": self._prompt(board, seat, sans, legal)}]
         return await ask_move(ctx, seat, messages, lambda text: parse_move(board, text), choices=tuple(legal),
-                              legal_line=f"Legal moves: {' '.join(legal)}", ply=board.ply() + 1,
+                              legal_label="Legal moves", ply=board.ply() + 1,
                               max_retries=self.max_retries, max_tokens=self.max_tokens, record=record)
 
     def _prompt(self, board: chess.Board, seat: int, moves: list[str], legal: list[str]) -> str:

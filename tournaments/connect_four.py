@@ -111,7 +111,7 @@ class ConnectFourFamily:
         choices = tuple(str(c) for c in legal)
         messages = [*FORMAT_EXAMPLE, {"role": "user", "content": self._prompt(board, seat, choices)}]
         return await ask_move(ctx, seat, messages, lambda text: parse_column(text, legal, board.cols),
-                              choices=choices, legal_line=f"Legal columns: {' '.join(choices)}",
+                              choices=choices, legal_label="Legal columns",
                               ply=board.plies + 1, max_retries=self.max_retries, max_tokens=self.max_tokens,
                               record=record)
 

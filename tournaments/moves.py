@@ -35,9 +35,10 @@ class MoveRecord:
 
 
 async def ask_move(ctx, seat: int, messages: Messages, parse: Parse, *, choices: tuple[str, ...],
-                   legal_line: str, ply: int, max_retries: int, max_tokens: int,
+                   legal_label: str, ply: int, max_retries: int, max_tokens: int,
                    record: MoveRecord) -> Any | None:
-    """The parsed move, or None when every try was unusable (a forfeit)."""
+    """The parsed move, or None when every try was unusable (a forfeit). A re-prompt gives
+    the reason and lists the choices after `legal_label` ("Legal moves")."""
     variant = ctx.seats[seat]
     convo = list(messages)
     unusable: list[str] = []
@@ -55,7 +56,7 @@ async def ask_move(ctx, seat: int, messages: Messages, parse: Parse, *, choices:
         unusable.append(completion.text)
         convo = convo + [
             {"role": "assistant", "content": completion.text},
-            {"role": "user", "content": f"{reason}. {legal_line}. Reply with one of them only."},
+            {"role": "user", "content": f"{reason}. {legal_label}: {' '.join(choices)}. Reply with one of them only."},
         ]
     return None
 

@@ -78,6 +78,7 @@ def test_loop_rejects_bad_input_in_one_line(tmp_path, capsys):
              [str(local), "--base", "smol-warm"],  # not a player: would never be rated
              [str(local), "--eval", "no-such-family"],
              [str(local), "--iterations", "0"],
+             [str(local), "--eval-rounds", "0"],
              [str(tmp_path / "missing.toml")]]
     for argv in cases:
         assert main(["loop", *argv, "--run-dir", str(tmp_path / "run"), "--display", "none"]) == 2
