@@ -141,6 +141,11 @@ def write_merged_gguf(source: str | Path, state: dict[str, Any], out: str | Path
 def verify(path: str | Path, prompt: str = "Say hello in one short sentence.",
            max_tokens: int = 24) -> tuple[str, float]:
     """Load the GGUF with llama.cpp and generate greedily: (text, tokens per second)."""
+    from players.local import on_llama_thread
+    return on_llama_thread(_verify, path, prompt, max_tokens)
+
+
+def _verify(path: str | Path, prompt: str, max_tokens: int) -> tuple[str, float]:
     import time
 
     from llama_cpp import Llama

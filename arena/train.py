@@ -155,6 +155,11 @@ def load_pairs(path: Path, system: str | None, max_pairs: int | None, seed: int)
 
 def margins(gguf_path: Path, tok: Any, rows: list[dict[str, Any]]) -> float:
     """Mean llama.cpp log p(chosen) - log p(rejected): did the preference reach the GGUF?"""
+    from players.local import on_llama_thread
+    return on_llama_thread(_margins, gguf_path, tok, rows)
+
+
+def _margins(gguf_path: Path, tok: Any, rows: list[dict[str, Any]]) -> float:
     from llama_cpp import Llama
 
     from arena.gguf_export import completion_logprob

@@ -34,10 +34,12 @@ def arena_child(rounds: int) -> dict:
     from arena.store import Store
     from bench.families import register
     from players.base import Request
-    from players.local import default_gguf, loaded_model
+    from players.local import default_gguf, loaded_model, on_llama_thread
     register()
     model = loaded_model(default_gguf(), None)
-    model.generate(Request([{"role": "user", "content": "Hi"}], SamplingParams(max_tokens=4, temperature=0.0)))
+    # warmed up where the tournament will generate: llama.cpp's own thread
+    on_llama_thread(model.generate, Request([{"role": "user", "content": "Hi"}],
+                                            SamplingParams(max_tokens=4, temperature=0.0)))
     variants = [{"name": f"smol-{x}", "model": "local/smollm2-135m", "temperature": 0.0, "max_tokens": MAX_TOKENS,
                  "system": SYSTEM} for x in "ab"]
     cfg = parse_config({"tournament": {"name": "embedded", "families": ["bench-echo"], "rounds": rounds,

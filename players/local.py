@@ -4,9 +4,13 @@
 tournament needs no download and no key. `local/<path to .gguf>` runs any other GGUF
 (e.g. a checkpoint written by `arena train`).
 
-Generation runs on one worker thread per loaded model: the event loop (dashboard, other
-matches) stays live, and concurrent requests to one model queue instead of interleaving
-inside llama.cpp, which is not thread-safe.
+Generation runs on one thread for all llama.cpp work in the process: the event loop
+(dashboard, other matches) stays live, concurrent requests queue instead of interleaving
+inside llama.cpp (which is not thread-safe), and llama.cpp keeps a single OpenMP thread
+team. It keeps one team per calling thread, and once two threads have computed every call
+runs about 30% slower on two cores (97 -> 66 tokens/s measured), so anything else that
+runs a llama.cpp model in this process (`arena train`'s checks) goes through
+`on_llama_thread` too.
 """
 from __future__ import annotations
 
@@ -14,13 +18,15 @@ import asyncio
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from arena.records import Completion, Variant
 from players.base import FATAL, BackendError, Request, classify_default, sampling_kwargs
 
+T = TypeVar("T")
 ALIASES = ("smollm2-135m", "smollm2", "default")
 N_CTX = 4096
 
@@ -60,12 +66,23 @@ def check(variant: Variant) -> None:
         raise ValueError(f"variant {variant.name!r}: adapter file not found: {variant.adapter}")
 
 
+_llama_thread: dict[str, int] = {}
+LLAMA_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llama",
+                                    initializer=lambda: _llama_thread.update(ident=threading.get_ident()))
+
+
+def on_llama_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """fn(*args, **kwargs) run on the llama.cpp thread; the caller waits for it."""
+    if _llama_thread.get("ident") == threading.get_ident():
+        return fn(*args, **kwargs)
+    return LLAMA_EXECUTOR.submit(fn, *args, **kwargs).result()
+
+
 class LoadedModel:
-    """One llama.cpp model and the single thread allowed to use it."""
+    """One llama.cpp model; used only on the llama.cpp thread."""
 
     def __init__(self, path: Path, adapter: str | None):
         self.path, self.adapter = path, adapter
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"llama-{path.stem}")
         self._llm: Any = None
 
     def llm(self) -> Any:
@@ -118,7 +135,7 @@ class LocalBackend:
 
     async def complete(self, request: Request) -> Completion:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.model.executor, self.model.generate, request)
+        return await loop.run_in_executor(LLAMA_EXECUTOR, self.model.generate, request)
 
     def classify(self, exc: BaseException):
         return classify_default(exc)
