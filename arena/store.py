@@ -53,6 +53,11 @@ CREATE TABLE IF NOT EXISTS rating_history (
 """
 
 
+_INSERT_MATCH = ("INSERT {} INTO matches (id, tournament_id, family, seq, round, repetition, seed, seats, status, "
+                 "summary, ranks, details, transcript, error, started_at, finished_at) "
+                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+
+
 class StoreError(Exception):
     pass
 
@@ -116,16 +121,15 @@ class Store:
         status = "failed" if result is None or error else result.status
         outcome = result.outcome if result else None
         ranks = [e.rank for e in sorted(outcome.entries, key=lambda e: e.seat or 0)] if outcome else None
+        row = (m.match_id, m.tournament_id, m.family, m.seq, m.round, m.repetition, m.seed, _dumps(m.seats),
+               status, result.summary if result else "", _dumps(ranks) if ranks is not None else None,
+               _dumps(result.details) if result else None, _dumps(transcript), error, started_at, time.time())
         with self._tx():
-            for table in ("calls", "ranked_sets", "format_failures"):  # a retried failed match
-                self.db.execute(f"DELETE FROM {table} WHERE match_id=?", (m.match_id,))
-            self.db.execute(
-                "INSERT OR REPLACE INTO matches (id, tournament_id, family, seq, round, repetition, seed, seats, "
-                "status, summary, ranks, details, transcript, error, started_at, finished_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (m.match_id, m.tournament_id, m.family, m.seq, m.round, m.repetition, m.seed, _dumps(m.seats),
-                 status, result.summary if result else "", _dumps(ranks) if ranks is not None else None,
-                 _dumps(result.details) if result else None, _dumps(transcript), error, started_at, time.time()))
+            if self.db.execute(_INSERT_MATCH.format("OR IGNORE"), row).rowcount == 0:
+                # a retried failed match: replace it and everything it produced
+                for table in ("calls", "ranked_sets", "format_failures"):
+                    self.db.execute(f"DELETE FROM {table} WHERE match_id=?", (m.match_id,))
+                self.db.execute(_INSERT_MATCH.format("OR REPLACE"), row)
             self.db.executemany(
                 "INSERT INTO calls (match_id, variant, role, messages, response, input_tokens, output_tokens, "
                 "latency_s, cached, retries, cost_usd, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",

@@ -99,6 +99,7 @@ def test_a_permanently_failing_variant_fails_only_its_own_matches(tmp_path, monk
             "variants": variants,
         })
         first = run(cfg, tmp_path)
+        calls_first = _rows(tmp_path, "SELECT match_id, COUNT(*) FROM calls GROUP BY match_id ORDER BY match_id")
         second = run(cfg, tmp_path)  # the failed matches are retried, and fail again
 
     healthy = {"ga", "gb", "rnd"}
@@ -106,6 +107,8 @@ def test_a_permanently_failing_variant_fails_only_its_own_matches(tmp_path, monk
     assert second.skipped == 6 and second.finished == 0 and second.failed == 24
     rows = _rows(tmp_path, "SELECT seats, status, error FROM matches")
     assert len(rows) == 30  # re-running added nothing
+    # a retried match replaces its calls rather than adding to them
+    assert _rows(tmp_path, "SELECT match_id, COUNT(*) FROM calls GROUP BY match_id ORDER BY match_id") == calls_first
     for seats, status, error in rows:
         bad = set(re.findall(r'"(\w+)"', seats)) - healthy
         if not bad:
