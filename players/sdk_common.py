@@ -93,19 +93,43 @@ def classify_sdk(sdk: ModuleType, exc: BaseException) -> tuple[str, float | None
     return FATAL, None
 
 
+# Exceptions raised while connecting, by (module prefix, class name): httpx's core and aiohttp's.
+# httpx2's own ConnectTimeout is not among them: the SDKs' aiohttp transport raises it for any
+# aiohttp connection error, a connection dropped mid-answer included.
+_CONNECT_ERRORS = {("httpcore", "ConnectError"), ("httpcore", "ConnectTimeout"),
+                   ("aiohttp", "ClientConnectorError"), ("aiohttp", "ClientConnectorDNSError"),
+                   ("aiohttp", "ConnectionTimeoutError")}
+
+
 def connect_failure(exc: BaseException) -> BaseException | None:
     """The innermost cause when the request never reached the server (refused, unreachable,
-    no connection within the connect timeout), else None. The aiohttp transport reports a
-    refused connection as a connect *timeout*, so the exception type alone cannot tell."""
-    import httpx2
+    no connection within the connect timeout), else None. Read from the exception chain:
+    the aiohttp transport reports a refused connection as a connect *timeout*, and a dropped
+    one the same way, so the outer exception types cannot tell."""
     seen, found, cur = set(), None, exc
     while cur is not None and id(cur) not in seen:
         seen.add(id(cur))
-        if isinstance(cur, (httpx2.ConnectError, httpx2.ConnectTimeout, ConnectionRefusedError)) or \
-                type(cur).__name__ == "ClientConnectorError":  # aiohttp's, without importing aiohttp here
+        kind = type(cur)
+        if isinstance(cur, ConnectionRefusedError) or \
+                (kind.__module__.split(".")[0].rstrip("0123456789"), kind.__name__) in _CONNECT_ERRORS:
             found = cur
         cur = cur.__cause__ or cur.__context__
     return found
+
+
+def _innermost(exc: BaseException) -> BaseException | None:
+    seen, cur, last = set(), exc.__cause__ or exc.__context__, None
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        last, cur = cur, cur.__cause__ or cur.__context__
+    return last
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """Whether the root cause is a timeout: the aiohttp transport wraps a dropped connection
+    in the same timeout exception as a real one."""
+    root = _innermost(exc)
+    return root is None or isinstance(root, TimeoutError) or "Timeout" in type(root).__name__
 
 
 def to_backend_error(sdk: ModuleType, provider: str, exc: BaseException) -> BackendError:
@@ -114,10 +138,10 @@ def to_backend_error(sdk: ModuleType, provider: str, exc: BaseException) -> Back
     kind, after = classify_sdk(sdk, exc)
     status = getattr(exc, "status_code", None)
     refused = connect_failure(exc)
-    if isinstance(exc, sdk.APITimeoutError) and refused is None:
+    if isinstance(exc, sdk.APITimeoutError) and refused is None and _timed_out(exc):
         text = f"{provider}: request timed out"
     elif isinstance(exc, sdk.APIConnectionError):
-        cause = refused or exc.__cause__ or exc.__context__
+        cause = refused or _innermost(exc)
         detail = f" ({type(cause).__name__})" if cause is not None else ""
         text = f"{provider}: connection failed{detail}"
     elif status is not None:

@@ -65,6 +65,22 @@ def test_a_transient_failure_that_never_ends_gives_up_after_max_attempts():
     assert records[0].error and records[0].response is None and stats.errors == 1
 
 
+@pytest.mark.parametrize("fault, says", [("drop", "connection failed"), ("slow", "timed out")])
+def test_a_dropped_connection_and_a_slow_answer_are_told_apart(fault, says):
+    async def go():
+        async with FaultServer(faults=[fault] * 5, slow_s=3) as srv:
+            v = compat("v", srv.openai_url)
+            v.options["timeout"] = 0.5
+            gw = Gateway({"v": v}, retry=fast_retry(max_attempts=2))
+            with pytest.raises(CallFailed) as info:
+                await ask(gw, "v")
+            await gw.aclose()
+            return str(info.value)
+
+    message = run(go())
+    assert says in message and ("timed out" in message) == (fault == "slow")
+
+
 @pytest.mark.parametrize("headers", [{"retry_after": 0.4}, {"retry_after_ms": 400}])
 def test_rate_limit_waits_as_long_as_the_server_asks(headers):
     async def go():
