@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from arena.records import META_REFEREE, REFEREE, Entry, RankedSet, RefereeJudgment, Verdict
 from referees import aggregate, prompts
-from referees.panel import Ask, PanelResult, ask_all, judge_pool, self_judging_allowed
+from referees.panel import Ask, PanelResult, add_to_details, ask_all, judge_pool, self_judging_allowed
 from referees.verdicts import PAIR_CHOICES, parse_pairwise
 
 if TYPE_CHECKING:
@@ -108,3 +108,16 @@ async def meta_judge(ctx: "MatchContext", panel: PanelResult, *, task: str, rubr
     """The referees of `panel` ranked by meta-referees (role="referee"), or None if < 2 referees judged."""
     result = await meta_panel(ctx, panel, task=task, rubric=rubric, meta_judges=meta_judges)
     return result.ranked if result else None
+
+
+async def keep_panel(ctx: "MatchContext", panel: PanelResult, task: str, rubric: str, meta: bool,
+                     failures: list, details: dict, sets: list[RankedSet]) -> None:
+    """What a family keeps of a panel it ran itself: the verdicts in the match details, the
+    unreadable ones as format failures and, when `meta` is on and referees judged, the
+    meta-referees' ranking of those referees."""
+    add_to_details(details, panel)
+    failures.extend(panel.failures())
+    if meta and panel.judgments:
+        ranked = await meta_judge(ctx, panel, task=task, rubric=rubric)
+        if ranked is not None:
+            sets.append(ranked)

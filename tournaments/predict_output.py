@@ -33,8 +33,8 @@ from typing import Any
 
 from arena.calls import CallFailed
 from arena.records import AUTHOR, PLAYER, Entry, FormatFailure, MatchResult, RankedSet
-from referees.meta import meta_judge
-from referees.panel import Candidate, PanelResult, add_to_details, judge
+from referees.meta import keep_panel
+from referees.panel import Candidate, judge
 from referees.sandbox import run_python
 from tournaments.base import option, reject_unknown
 from tournaments.extract import FormatError, clean_str, code_blocks, last_json_object, pick
@@ -211,7 +211,8 @@ class PredictOutputFamily:
                                 "answers them, for others to predict.", rubric=RUBRIC_QUESTION, criterion="question",
                                 candidates=[Candidate(a.variant, a.value.shown() + f"\n\nOutput:\n{a.value.output}")
                                             for a in valid], prompt=prompt)
-            await self._judged(ctx, panel, "Rank question/program pairs", RUBRIC_QUESTION, failures, details, sets)
+            await keep_panel(ctx, panel, "Rank question/program pairs", RUBRIC_QUESTION, self.meta, failures, details,
+                             sets)
         answered = [a for a in attempts if a.failed_call is None]
         pr = panel_ranks(panel, len(valid))
         ranks = lexicographic([(0, pr[valid.index(a)]) if a.ok else (1, 0) for a in answered])
@@ -256,18 +257,10 @@ class PredictOutputFamily:
         acc = accuracy_set(details, panel, ranks)
         if acc is not None:
             sets.append(acc)
-        await self._judged(ctx, panel, "Rank output predictions for: " + program.question, RUBRIC_PREDICTION,
-                           failures, details, sets)
+        await keep_panel(ctx, panel, "Rank output predictions for: " + program.question, RUBRIC_PREDICTION,
+                         self.meta, failures, details, sets)
         entries = [Entry(a.variant, a.text, r, sc, a.seat) for a, r, sc in zip(answers, ranks, scores)]
         return RankedSet(PLAYER, prompt, entries, "outcome")
-
-    async def _judged(self, ctx, panel: PanelResult, task: str, rubric: str, failures, details, sets) -> None:
-        add_to_details(details, panel)
-        failures.extend(panel.failures())
-        if self.meta and panel.judgments:
-            ranked = await meta_judge(ctx, panel, task=task, rubric=rubric)
-            if ranked is not None:
-                sets.append(ranked)
 
 
 KNOWN_OPTIONS = {"seats", "author_tokens", "predict_tokens", "retries", "timeout_s", "memory_mb", "max_output_chars",

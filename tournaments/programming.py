@@ -39,8 +39,8 @@ from typing import Any
 
 from arena.calls import CallFailed
 from arena.records import AUTHOR, PLAYER, Entry, FormatFailure, MatchResult, RankedSet
-from referees.meta import meta_judge
-from referees.panel import Candidate, PanelResult, add_to_details, judge
+from referees.meta import keep_panel
+from referees.panel import Candidate, PanelResult, judge
 from tournaments.base import FamilyOptionError, option, reject_unknown
 from tournaments.challenges import BUILTIN_CHALLENGES
 from tournaments.extract import FormatError, extract_code
@@ -114,8 +114,8 @@ class ProgrammingFamily:
             panel = await judge(ctx, role=AUTHOR, task=f"Programming challenges for the domain of {domain}.",
                                 candidates=[Candidate(a.variant, a.value.text()) for a in valid],
                                 rubric=RUBRIC_CHALLENGE, criterion="challenge", prompt=prompt)
-            await self._judged(ctx, panel, f"Rank programming challenges for the domain of {domain}.",
-                               RUBRIC_CHALLENGE, failures, details, sets)
+            await keep_panel(ctx, panel, f"Rank programming challenges for the domain of {domain}.",
+                             RUBRIC_CHALLENGE, self.meta, failures, details, sets)
         self._author_set(prompt, attempts, panel, "challenge", sets)
         ranks = panel_ranks(panel, len(valid))
         best = [a for a, r in zip(valid, ranks) if r == min(ranks)]
@@ -157,8 +157,8 @@ class ProgrammingFamily:
             panel = await judge(ctx, role=AUTHOR, task=challenge.text(), rubric=RUBRIC_VALIDATOR,
                                 candidates=[Candidate(v.author, v.summary() + "\n" + v.code) for v in valid],
                                 criterion="validator", prompt=prompt)
-            await self._judged(ctx, panel, "Rank validators for: " + challenge.title, RUBRIC_VALIDATOR,
-                               failures, details, sets)
+            await keep_panel(ctx, panel, "Rank validators for: " + challenge.title, RUBRIC_VALIDATOR, self.meta,
+                             failures, details, sets)
         self._author_set(prompt, attempts, panel, "validator", sets)
         ranks = panel_ranks(panel, len(valid))
         order = sorted(range(len(valid)), key=lambda k: (ranks[k], k))
@@ -199,8 +199,8 @@ class ProgrammingFamily:
             acc = accuracy_set(details, panel, truth)
             if acc is not None:
                 sets.append(acc)
-            await self._judged(ctx, panel, "Rank solutions to: " + challenge.title, RUBRIC_SOLUTION, failures,
-                               details, sets)
+            await keep_panel(ctx, panel, "Rank solutions to: " + challenge.title, RUBRIC_SOLUTION, self.meta,
+                             failures, details, sets)
         referee = panel_ranks(panel, len(judged))
         ranks = lexicographic([(-round(rates[s], 6), referee[s]) for s in judged])
         entries = [Entry(a.variant, a.text, r, round(rates[s], 4), s) for s, (a, r) in enumerate(zip(attempts, ranks))]
@@ -242,14 +242,6 @@ class ProgrammingFamily:
             return  # everyone tied (or alone): nothing to learn, nothing to rate
         entries = [Entry(a.variant, a.text, r, s) for a, r, s in zip(answered, ranks, score_of)]
         sets.append(RankedSet(AUTHOR, prompt, entries, criterion, panel.ranked.agreement if panel else None))
-
-    async def _judged(self, ctx, panel: PanelResult, task: str, rubric: str, failures, details, sets) -> None:
-        add_to_details(details, panel)
-        failures.extend(panel.failures())
-        if self.meta and panel.judgments:
-            ranked = await meta_judge(ctx, panel, task=task, rubric=rubric)
-            if ranked is not None:
-                sets.append(ranked)
 
 
 KNOWN_OPTIONS = {"seats", "languages", "domains", "author_tokens", "code_tokens", "validators_used", "retries",
