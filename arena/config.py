@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from arena.errors import UserError
 from arena.records import SamplingParams, Variant
 
 LOCAL_DEFAULT = "local/smollm2-135m"
@@ -34,7 +35,7 @@ TOURNAMENT_KEYS = {"name", "families", "players", "referees", "meta_referees", "
                    "max_attempts", "cost_limit_usd", "cache"}
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """Shown to the user as one line."""
 
 

@@ -6,21 +6,13 @@ import traceback
 
 
 class UserError(Exception):
-    """Bad input from the user (flags, files, names); shown as one line."""
-
-
-def _user_error_types() -> tuple[type[BaseException], ...]:
-    from arena.config import ConfigError
-    from arena.store import StoreError
-    from players.registry import UnknownProvider
-    from tournaments.base import FamilyOptionError
-    from tournaments.registry import UnknownFamily
-    return (UserError, ConfigError, StoreError, UnknownProvider, UnknownFamily, FamilyOptionError)
+    """Bad input from the user (flags, files, names, configs); shown as one line. Every error a
+    user can cause subclasses it, wherever it is raised, so this floor needs to import none of them."""
 
 
 def describe(exc: BaseException) -> tuple[str, int]:
     """(one-line message, exit code). Unexpected errors still get one line; ARENA_DEBUG=1 shows the traceback."""
-    if isinstance(exc, _user_error_types()):
+    if isinstance(exc, UserError):
         return " ".join(str(exc).split()) or type(exc).__name__, 2
     if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)):
         return f"{exc.strerror or type(exc).__name__}: {exc.filename}", 2

@@ -38,8 +38,8 @@ def measure_child(path: str, rounds: int) -> dict:
 def make_checkpoint(out: str, gguf_type: str) -> dict:
     import torch
 
-    from arena.gguf_export import write_merged_gguf
-    from arena.train import LORA_TARGETS, load_model
+    from arena.training.gguf import write_merged_gguf
+    from arena.training.train import LORA_TARGETS, load_model
     from players.local import default_gguf
     model = load_model(default_gguf())
     gen = torch.Generator().manual_seed(0)

@@ -2,7 +2,7 @@
 latency, 1,000 in flight at most. Efficiency = ideal time / actual time, where the ideal is
 ceil(calls / limit) x latency: what a client with zero cost per call would take.
 
-The server is players/fault_server.py (aiohttp) in its own process; the arena's client is the
+The server is tests/support/fault_server.py (aiohttp) in its own process; the arena's client is the
 official `openai` SDK behind an `openai-api/...` variant, as a user would configure it. For
 context the same calls are made by a bare aiohttp client with the same limit: the ceiling this
 machine (two cores shared by client and server) allows any Python client.
@@ -24,7 +24,7 @@ MESSAGES = [{"role": "user", "content": "Say ok."}]
 
 
 async def _arena(url: str, calls: int) -> float:
-    from arena.calls import Gateway
+    from arena.engine.gateway import Gateway
     from arena.records import SamplingParams, Variant
     variant = Variant("net", "openai-api/bench/model", SamplingParams(max_tokens=8),
                       options={"base_url": url, "max_connections": LIMIT})

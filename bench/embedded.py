@@ -29,9 +29,9 @@ def _prompt(round_no: int) -> str:
 
 def arena_child(rounds: int) -> dict:
     from arena.config import parse_config
+    from arena.engine.runner import run
+    from arena.engine.store import Store
     from arena.records import SamplingParams
-    from arena.runner import run
-    from arena.store import Store
     from bench.families import register
     from players.base import Request
     from players.local import default_gguf, loaded_model, on_llama_thread
@@ -60,6 +60,7 @@ def arena_child(rounds: int) -> dict:
 
 def reference_child(rounds: int) -> dict:
     from llama_cpp import Llama
+
     from players.local import N_CTX, default_gguf
     llm = Llama(model_path=str(default_gguf()), n_ctx=N_CTX, n_threads=os.cpu_count() or 2, verbose=False)
     llm.create_chat_completion(messages=[{"role": "user", "content": "Hi"}], max_tokens=4, temperature=0.0)

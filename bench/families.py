@@ -1,8 +1,8 @@
 """Two tiny families the benchmarks drive through the real runner.
 
 They exist so a benchmark measures the engine (schedule, gateway, store, ratings, export)
-and not a family's own work. `register()` adds them to the registry of the benchmark's
-process only; they are not product families.
+and not a family's own work. `register()` makes them findable in the benchmark's process only,
+through the same entry points an installed third-party family uses; they are not product families.
 
 - bench-echo (1 seat): one call with a prompt from a fixed list, a trivial scorer. N rounds
   x M players = N*M matches of one call each: the "N samples x M models" workload.
@@ -11,11 +11,13 @@ process only; they are not product families.
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from arena.engine.family import option
 from arena.records import PLAYER, Entry, MatchResult, RankedSet
-from tournaments.base import option
 
 PROMPTS = (
     "Write one sentence about the sea.",
@@ -72,7 +74,13 @@ def create_pair(options: dict[str, Any]) -> PairFamily:
     return PairFamily()
 
 
+PLUGINS = str(Path(__file__).parent / "plugins")  # holds arena_bench-0.dist-info: its entry points name the families
+
+
 def register() -> None:
-    from tournaments.registry import FAMILIES
-    FAMILIES.setdefault("bench-echo", "bench.families:create_echo")
-    FAMILIES.setdefault("bench-pair", "bench.families:create_pair")
+    """Make the two families findable through the `arena.families` entry points, the door any installed
+    package uses: the distribution's metadata is put on the path, as installing it would."""
+    from arena import plugins
+    if PLUGINS not in sys.path:
+        sys.path.append(PLUGINS)
+        plugins.registered.cache_clear()

@@ -1,7 +1,7 @@
 """Game throughput against TextArena, on Connect Four (a game both play offline), between
 scripted random movers.
 
-(a) behind a model server with 100 ms of latency over HTTP (players/fault_server.py in its own
+(a) behind a model server with 100 ms of latency over HTTP (tests/support/fault_server.py in its own
     process, answering a random legal column): TextArena plays one game at a time through its
     OpenAIAgent; the arena plays a round-robin of many games at once through `openai-api/...`
     variants, store, response cache and ratings included.
@@ -27,7 +27,7 @@ UNIT = "plies/s"
 
 def arena_child(mode: str, rounds: int, url: str | None) -> dict:
     from arena.config import parse_config
-    from arena.runner import run
+    from arena.engine.runner import run
     if mode == "http":
         variants = [{"name": f"net-{x}", "model": f"openai-api/bench/model-{x}", "base_url": url,
                      "max_connections": IN_FLIGHT, "max_tokens": 8} for x in "ab"]
@@ -42,7 +42,7 @@ def arena_child(mode: str, rounds: int, url: str | None) -> dict:
         started = time.perf_counter()
         summary = run(cfg, run_dir)
         seconds = time.perf_counter() - started
-        from arena.store import Store
+        from arena.engine.store import Store
         store = Store(run_dir, create=False)
         plies = store.db.execute("SELECT COUNT(*) FROM calls WHERE error IS NULL").fetchone()[0]
         store.close()

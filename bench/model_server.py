@@ -1,4 +1,4 @@
-"""A model server for the benchmarks: players/fault_server.py in its own process, so the
+"""A model server for the benchmarks: tests/support/fault_server.py in its own process, so the
 server's work does not share the measured process's interpreter.
 
     with model_server(latency_s=0.1) as url:     # OpenAI base_url, e.g. http://127.0.0.1:PORT/v1
@@ -64,7 +64,7 @@ def model_server(latency_s: float, game: bool = False) -> Iterator[str]:
 
 
 def main() -> None:
-    from players.fault_server import FaultServer
+    from tests.support.fault_server import FaultServer
     ap = argparse.ArgumentParser()
     ap.add_argument("--latency", type=float, default=0.0)
     ap.add_argument("--game", action="store_true")

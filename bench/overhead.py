@@ -3,7 +3,7 @@
 Workload, both sides: N prompts x M zero-latency mock models, one generate call each, a
 trivial scorer, the run's record written (the arena's SQLite store with its ratings replay;
 Inspect's eval log), the same concurrency (10 at once). The arena plays it as a tournament
-of the bench-echo family through arena.runner.run_tournament; Inspect as an eval of
+of the bench-echo family through arena.engine.runner.run_tournament; Inspect as an eval of
 `mockllm/...` models.
 
 Per-call overhead is the slope: (time of 3N - time of N) / (2N*M calls), so start-up costs
@@ -24,7 +24,7 @@ NAME, UNIT, TARGET = "engine_overhead_per_call", "us/call", ">= 10x less than In
 
 def arena_child(n: int, m: int) -> dict:
     from arena.config import parse_config
-    from arena.runner import run
+    from arena.engine.runner import run
     from bench.families import register
     register()
     cfg = parse_config({

@@ -29,8 +29,8 @@ PAIRS = [("What is the capital of France?", "Paris", "Berlin"),
 
 
 async def measure(n: int) -> dict:
-    from arena.calls import Gateway
-    from arena.match import MatchContext
+    from arena.engine.gateway import Gateway
+    from arena.engine.match import MatchContext
     from arena.records import SamplingParams, ScheduledMatch, Variant
     from referees.panel import Candidate, judge
     judge_v = Variant("judge", "local/smollm2-135m", SamplingParams(temperature=0.0, max_tokens=24))

@@ -24,8 +24,8 @@ MEM_NAME, TIME_NAME = "scale_memory_growth", "scale_time_per_match"
 
 def scale_child(matches: int) -> dict:
     from arena.config import parse_config
-    from arena.export_dpo import ExportOptions, export_dpo
-    from arena.runner import run
+    from arena.engine.runner import run
+    from arena.training.export import ExportOptions, export_dpo
     from bench.families import register
     register()
     per_round = PLAYERS * (PLAYERS - 1)

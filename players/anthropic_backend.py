@@ -17,8 +17,7 @@ from arena.config import ConfigError
 from arena.records import Completion, Messages, Variant
 from players.base import TRANSIENT, BackendError, Request
 from players.keys import redact_url, resolve_key, scrub
-from players.sdk_common import (COMMON_OPTIONS, check_options, classify_sdk, http_client, option_float,
-                                to_backend_error)
+from players.sdk_common import COMMON_OPTIONS, check_options, classify_sdk, http_client, option_float, to_backend_error
 
 KEY_ENV = "ANTHROPIC_API_KEY"
 # The gateway bounds each attempt (call_timeout_s or the variant's `timeout`); the HTTP
@@ -42,7 +41,7 @@ def check(variant: Variant) -> None:
     _model(variant)
     check_options(variant, COMMON_OPTIONS | {"base_url"})
     resolve_key(variant, KEY_ENV)
-    from arena.pricing import check_price_options
+    from arena.engine.pricing import check_price_options
     check_price_options(variant)
 
 

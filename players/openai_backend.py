@@ -26,8 +26,16 @@ from arena.config import ConfigError
 from arena.records import Completion, Variant
 from players.base import Request, sampling_kwargs
 from players.keys import PLACEHOLDER_KEY, env_var_for, is_local_url, redact_url, resolve_key, scrub
-from players.sdk_common import (COMMON_OPTIONS, chat_completion_fields, check_options, classify_sdk, connect_failure,
-                                http_client, option_float, to_backend_error)
+from players.sdk_common import (
+    COMMON_OPTIONS,
+    chat_completion_fields,
+    check_options,
+    classify_sdk,
+    connect_failure,
+    http_client,
+    option_float,
+    to_backend_error,
+)
 
 # The gateway bounds each attempt (call_timeout_s or the variant's `timeout`); the HTTP
 # timeout is only a backstop unless the variant sets `timeout`.
@@ -93,7 +101,7 @@ def check(variant: Variant) -> None:
     check_options(variant, COMMON_OPTIONS | {"base_url", "base_urls", "max_tokens_param"})
     target = _target(variant)
     resolve_key(variant, target.key_env, required=_key_required(target))
-    from arena.pricing import check_price_options
+    from arena.engine.pricing import check_price_options
     check_price_options(variant)
 
 

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from arena.store import Store
+    from arena.engine.store import Store
     from referees.panel import PanelResult
 
 KEY = "referee_accuracy"

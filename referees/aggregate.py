@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 
 import networkx as nx
 
-from referees.verdicts import A, B, TIE
+from referees.verdicts import TIE, A, B
 
 Pair = tuple[int, int]
 _FORWARD = {A: 1, B: -1, TIE: 0}   # i shown as A

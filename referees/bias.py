@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from arena.records import META_REFEREE, REFEREE
 
 if TYPE_CHECKING:
-    from arena.store import Store
+    from arena.engine.store import Store
 
 
 @dataclass

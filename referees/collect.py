@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from arena.engine.family import option
 from arena.records import FormatFailure, RankedSet
 from referees.meta import meta_panel
 from referees.panel import PanelResult, add_to_details, judge
-from tournaments.base import option
 
 if TYPE_CHECKING:
-    from arena.match import MatchContext
+    from arena.engine.match import MatchContext
 
 
 @dataclass

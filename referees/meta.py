@@ -24,7 +24,7 @@ from referees.panel import Ask, PanelResult, add_to_details, ask_all, judge_pool
 from referees.verdicts import PAIR_CHOICES, parse_pairwise
 
 if TYPE_CHECKING:
-    from arena.match import MatchContext
+    from arena.engine.match import MatchContext
 
 
 def describe_judgment(j: RefereeJudgment) -> str:

@@ -24,14 +24,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from arena.calls import CallFailed
-from arena.records import (REFEREE, Entry, FormatFailure, Messages, RankedSet, RefereeJudgment, Verdict,
-                           to_jsonable)
+from arena.engine.gateway import CallFailed
+from arena.records import REFEREE, Entry, FormatFailure, Messages, RankedSet, RefereeJudgment, Verdict, to_jsonable
 from referees import aggregate, prompts
-from referees.verdicts import A, B, PAIR_CHOICES, TIE, parse_pairwise, parse_ranking
+from referees.verdicts import PAIR_CHOICES, TIE, A, B, parse_pairwise, parse_ranking
 
 if TYPE_CHECKING:
-    from arena.match import MatchContext
+    from arena.engine.match import MatchContext
 
 DEFAULT_PANEL_SIZE = 3
 LISTWISE_FROM = 5  # pairwise needs n*(n-1) calls per referee; above 4 candidates rank the list instead

@@ -8,7 +8,7 @@ from referees.accuracy import accuracy_by_referee
 from referees.bias import bias_by_referee
 
 if TYPE_CHECKING:
-    from arena.store import Store
+    from arena.engine.store import Store
 
 
 def referee_table(store: "Store", roles: tuple[str, ...] = (REFEREE,)) -> list[dict[str, Any]]:

@@ -13,9 +13,9 @@ import os
 import signal
 import sys
 
+import arena.engine.runner as runner
 from arena.config import load_config
-from arena.store import Store
-import arena.runner as runner
+from arena.engine.store import Store
 
 
 def _die() -> None:

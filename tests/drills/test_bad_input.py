@@ -15,8 +15,8 @@ import pytest
 
 from arena.cli import main
 from arena.config import parse_config
-from arena.runner import run
-from tournaments.registry import FAMILIES
+from arena.engine.family import family_names
+from arena.engine.runner import run
 
 REPO = Path(__file__).resolve().parents[2]
 GOOD = """
@@ -169,7 +169,7 @@ def _garbage_players(offsets: tuple[int, ...]) -> list[dict]:
             for i, k in enumerate(offsets)]
 
 
-@pytest.mark.parametrize("family", sorted(f for f in FAMILIES if not f.startswith("bench-")))
+@pytest.mark.parametrize("family", [f for f in family_names() if not f.startswith("bench-")])
 def test_garbage_in_every_role_is_recorded_never_a_crash(family, tmp_path):
     players = _garbage_players((0, 5, 10))
     cfg = parse_config({

@@ -1,4 +1,4 @@
-"""Fault drill: tournaments whose players sit behind real HTTP servers (players/fault_server.py)
+"""Fault drill: tournaments whose players sit behind real HTTP servers (tests/support/fault_server.py)
 that fail on purpose, through the official openai and anthropic clients.
 
 - 30% of calls fail (429 with Retry-After, 500, 503, timeouts, malformed bodies, dropped
@@ -16,8 +16,8 @@ import sqlite3
 from pathlib import Path
 
 from arena.config import parse_config
-from arena.runner import run
-from players.fault_server import FaultServer
+from arena.engine.runner import run
+from tests.support.fault_server import FaultServer
 
 LEGAL = re.compile(r"Legal columns:\s*([\d ]+)\s*$")
 

@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from players.fault_server import FaultServer
+from tests.support.fault_server import FaultServer
 
 REPO = Path(__file__).resolve().parents[2]
 OPENAI_KEY = "sk-test-DRILL-openai-7f3a9c2e1b5d"

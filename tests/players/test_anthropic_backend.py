@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from arena.calls import CallFailed, Gateway
+from arena.engine.gateway import CallFailed, Gateway
 from arena.records import SamplingParams, Variant
 from players.anthropic_backend import split_system
-from players.fault_server import FaultServer
 from tests.players.wire import ask, claude, fast_retry, run
+from tests.support.fault_server import FaultServer
 
 
 def test_a_call_speaks_the_messages_format_and_counts_tokens():

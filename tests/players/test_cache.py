@@ -1,15 +1,15 @@
-"""The response cache (arena/cache.py) as the gateway uses it, against the fault server."""
+"""The response cache (arena/engine/cache.py) as the gateway uses it, against the fault server."""
 from __future__ import annotations
 
 import pytest
 
-from arena.cache import ResponseCache
-from arena.calls import CallFailed, Gateway
 from arena.config import parse_config
+from arena.engine.cache import ResponseCache
+from arena.engine.gateway import CallFailed, Gateway
+from arena.engine.store import Store
 from arena.records import Variant
-from arena.store import Store
-from players.fault_server import FaultServer
 from tests.players.wire import ask, compat, fast_retry, run
+from tests.support.fault_server import FaultServer
 
 
 def test_an_identical_request_is_answered_from_the_cache_for_free(tmp_path):

@@ -1,14 +1,14 @@
-"""Token and cost accounting (arena/pricing.py + the gateway) and the run's cost limit."""
+"""Token and cost accounting (arena/engine/pricing.py + the gateway) and the run's cost limit."""
 from __future__ import annotations
 
 import pytest
 
-from arena.calls import CallFailed, CostLimitReached, Gateway
 from arena.config import ConfigError, parse_config
-from arena.pricing import Price, PriceError, lookup, price_for
+from arena.engine.gateway import CallFailed, CostLimitReached, Gateway
+from arena.engine.pricing import Price, PriceError, lookup, price_for
 from arena.records import Variant
-from players.fault_server import FaultServer
 from tests.players.wire import ask, compat, fast_retry, run
+from tests.support.fault_server import FaultServer
 
 
 def test_prices_match_model_families_by_longest_prefix():

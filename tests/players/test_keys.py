@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from arena.calls import Gateway
 from arena.config import ConfigError, parse_config
+from arena.engine.gateway import Gateway
+from arena.engine.runner import run
 from arena.errors import describe
 from arena.records import Variant
-from arena.runner import run
-from players.fault_server import FaultServer
 from players.keys import MissingKey, env_var_for, is_local_url, scrub
 from players.registry import check_variant, create_backend
 from tests.players.wire import ask, compat, fast_retry
 from tests.players.wire import run as arun
+from tests.support.fault_server import FaultServer
 
 
 @pytest.fixture(autouse=True)

@@ -1,11 +1,11 @@
-"""The adaptive concurrency limit (arena/limits.py) that the gateway keeps per model."""
+"""The adaptive concurrency limit (arena/engine/limits.py) that the gateway keeps per model."""
 from __future__ import annotations
 
 import asyncio
 
 import pytest
 
-from arena.limits import AdaptiveLimit
+from arena.engine.limits import AdaptiveLimit
 from tests.players.wire import run
 
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from arena.calls import Gateway
+from arena.engine.gateway import Gateway
 from arena.records import SamplingParams, Variant
 from tests.players.wire import ask, fast_retry, run
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from arena.config import parse_config
-from arena.runner import run
-from arena.store import Store
+from arena.engine.runner import run
+from arena.engine.store import Store
 
 pytest.importorskip("llama_cpp")
 for extra in ("uvicorn", "fastapi", "sse_starlette", "starlette_context", "pydantic_settings"):

@@ -3,7 +3,7 @@ import asyncio
 
 import pytest
 
-from arena.calls import Gateway
+from arena.engine.gateway import Gateway
 from arena.records import SamplingParams, Variant
 from players.base import Request
 from players.local import create, default_gguf, loaded_model

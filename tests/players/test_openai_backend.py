@@ -7,10 +7,10 @@ import socket
 
 import pytest
 
-from arena.calls import CallFailed, Gateway
+from arena.engine.gateway import CallFailed, Gateway
 from arena.records import SamplingParams, Variant
-from players.fault_server import FaultServer
 from tests.players.wire import ask, compat, fast_retry, run
+from tests.support.fault_server import FaultServer
 
 
 def test_a_call_reaches_the_server_with_the_variants_parameters_and_comes_back():

@@ -5,9 +5,9 @@ import zlib
 from pathlib import Path
 
 from arena.config import parse_config
-from arena.runner import run
-from arena.store import Store
-from players.fault_server import FaultServer
+from arena.engine.runner import run
+from arena.engine.store import Store
+from tests.support.fault_server import FaultServer
 
 
 def chess_reply(body: dict) -> str:

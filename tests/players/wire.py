@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from arena.calls import Gateway, RetryPolicy
+from arena.engine.gateway import Gateway, RetryPolicy
 from arena.records import SamplingParams, Variant
 
 

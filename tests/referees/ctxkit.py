@@ -1,8 +1,8 @@
 """Building a MatchContext over scripted (mock) variants for referee tests."""
 from __future__ import annotations
 
-from arena.calls import Gateway, RetryPolicy
-from arena.match import MatchContext
+from arena.engine.gateway import Gateway, RetryPolicy
+from arena.engine.match import MatchContext
 from arena.records import ScheduledMatch, Variant
 
 

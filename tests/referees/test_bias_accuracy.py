@@ -2,9 +2,9 @@ import asyncio
 import json
 
 from arena.cli import main as cli
-from arena.ratings import replay
-from arena.records import MatchResult, RankedSet, Entry, ScheduledMatch
-from arena.store import Store
+from arena.engine.ratings import replay
+from arena.engine.store import Store
+from arena.records import Entry, MatchResult, RankedSet, ScheduledMatch
 from referees.accuracy import accuracy_by_referee, record_accuracy, record_panel_accuracy
 from referees.bias import bias_stats
 from referees.panel import Candidate, add_to_details, judge

@@ -1,9 +1,8 @@
 import asyncio
 
-from tests.referees.ctxkit import make_ctx, players, variant
-
 from referees.meta import meta_judge, meta_panel
 from referees.panel import Candidate, judge
+from tests.referees.ctxkit import make_ctx, players, variant
 
 CANDS = [Candidate("p1", "Paris", 0), Candidate("p2", "It is Rome, the capital of Italy", 1)]
 

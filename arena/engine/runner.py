@@ -1,0 +1,223 @@
+"""Plays a tournament: schedule, play every unfinished match, commit each one, rate.
+
+Resumable by construction: match ids are deterministic, a match is committed with
+everything it produced in one transaction, and a re-run skips what is finished.
+Ratings are replayed from the store in schedule order at the end.
+"""
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from arena import plugins
+from arena.config import ConfigError, TournamentConfig
+from arena.engine.family import Family, create_family, family_names
+from arena.engine.gateway import CallFailed, Gateway
+from arena.engine.match import MatchContext
+from arena.engine.ratings import RatingBook, replay_rows
+from arena.engine.store import Store
+from arena.records import MatchResult, Rating, ScheduledMatch
+from players.registry import check_variant
+
+# What the runner tells while it plays (the CLI's dashboards implement it): entered, told of every
+# finished match, exited. Built from (state, gateway, config) by the caller's factory.
+ViewFactory = Callable[["RunState", Gateway, TournamentConfig], Any]
+
+
+class NoView:
+    live_ratings = False
+
+    def __init__(self, *_: Any) -> None:
+        pass
+
+    def __enter__(self) -> "NoView":
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        pass
+
+    def match_finished(self, *_: Any) -> None:
+        pass
+
+
+@dataclass
+class RunState:
+    """What the dashboard shows while the tournament runs."""
+
+    tournament_id: str
+    total: int
+    already_done: int
+    finished: int = 0
+    failed: int = 0
+    started_at: float = field(default_factory=time.time)
+    in_flight: int = 0
+    latest: deque = field(default_factory=lambda: deque(maxlen=8))
+    book: RatingBook = field(default_factory=RatingBook)
+    live_ratings: bool = True  # keep `book` current per match (only the rich dashboard shows it)
+    stopped: str | None = None
+
+
+@dataclass
+class RunSummary:
+    tournament_id: str
+    run_dir: str
+    total: int
+    finished: int  # finished in this run
+    failed: int
+    skipped: int  # already finished before this run
+    stopped: str | None
+    ratings: list[Rating]
+
+    @property
+    def complete(self) -> bool:
+        return self.skipped + self.finished == self.total
+
+
+def build_families(cfg: TournamentConfig) -> dict[str, Family]:
+    known = family_names()
+    unknown = set(cfg.family_options) - set(known)
+    if unknown:
+        raise ConfigError(f"{cfg.source}: [families.{sorted(unknown)[0]}] configures an unknown family "
+                          f"(known: {', '.join(known)})")
+    return {name: create_family(name, cfg.family_options.get(name, {})) for name in cfg.families}
+
+
+def check_participants(cfg: TournamentConfig) -> None:
+    """Unknown providers, missing keys or model files: one clear error before any match starts."""
+    for name in sorted(cfg.participants()):
+        try:
+            check_variant(cfg.variants[name])
+        except (ValueError, ImportError) as exc:
+            raise ConfigError(str(exc)) from None
+        except Exception as exc:  # a backend's own error type (e.g. missing model file)
+            raise ConfigError(f"variant {name!r}: {exc}") from None
+
+
+MAX_SCHEDULE = 1_000_000  # matches per tournament; the schedule is held in memory (~250 bytes each)
+
+
+def plan(cfg: TournamentConfig, families: dict[str, Family]) -> list[ScheduledMatch]:
+    schedule_format = plugins.load(plugins.FORMATS, cfg.format, "tournament format")
+    schedule: list[ScheduledMatch] = []
+    size = 0
+    for name, fam in families.items():
+        if len(cfg.players) < fam.seats:
+            raise ConfigError(f"family {name!r} needs {fam.seats} players per match, "
+                              f"the tournament has {len(cfg.players)}")
+        size += cfg.rounds * math.comb(len(cfg.players), fam.seats) * fam.seats
+        if size > MAX_SCHEDULE:  # refuse before building it: rounds = 10**18 must not eat the machine
+            raise ConfigError(f"the tournament would have {size:,} matches (rounds x player groups x seat "
+                              f"orders); at most {MAX_SCHEDULE:,} are allowed: lower rounds or split the players")
+        schedule += schedule_format(cfg.tournament_id, name, cfg.players, fam.seats, cfg.rounds, cfg.seed,
+                                start_seq=len(schedule))
+    return schedule
+
+
+async def run_tournament(cfg: TournamentConfig, run_dir: str | Path, view: ViewFactory | None = None,
+                         gateway: Gateway | None = None, max_matches: int | None = None) -> RunSummary:
+    """Play what is left of the tournament. A view whose `live_ratings` is true gets the leaderboard
+    kept current per match (TrueSkill costs ~1 ms per ranked set, so only a view that shows it asks)."""
+    families = build_families(cfg)
+    check_participants(cfg)
+    schedule = plan(cfg, families)
+    store = Store(run_dir)
+    tid = cfg.tournament_id
+    try:
+        store.ensure_tournament(tid, cfg.name, cfg.describe(), len(schedule),
+                                {n: cfg.variants[n].describe() for n in cfg.participants()})
+        done = store.finished_ids(tid)
+        todo = [m for m in schedule if m.match_id not in done]
+        state = RunState(tid, len(schedule), len(schedule) - len(todo), live_ratings=bool(getattr(view, "live_ratings", False)))
+        if max_matches is not None:
+            todo = todo[:max_matches]
+        # The live leaderboard starts from what is stored. TrueSkill costs ~1 ms per ranked set,
+        # so without a dashboard to show it the ratings are only computed once, at the end.
+        for _, fam, rs in store.iter_ranked_sets() if state.live_ratings else ():
+            state.book.apply(fam, rs)
+        gw = gateway or make_gateway(cfg, run_dir)
+        shown = (view or NoView)(state, gw, cfg)
+        try:
+            with shown:
+                await _play_all(cfg, families, todo, store, gw, state, shown)
+                book = RatingBook()  # replayed in schedule order, the history streamed into the store
+                store.replace_ratings(book.all, replay_rows(store.iter_ranked_sets(), book))
+                state.book = book  # the last frame shows the stored (schedule-order) ratings
+        finally:
+            if gateway is None:
+                await gw.aclose()
+        finished_now = state.finished
+        finished = store.finished_ids(tid)
+        if all(m.match_id in finished for m in schedule):
+            store.set_tournament_status(tid, "finished")
+        return RunSummary(tid, str(run_dir), len(schedule), finished_now, state.failed, state.already_done,
+                          state.stopped, book.all())
+    finally:
+        store.close()
+
+
+def make_gateway(cfg: TournamentConfig, run_dir: str | Path) -> Gateway:
+    return Gateway.from_config(cfg, run_dir)  # retry policy, response cache, cost limit
+
+
+async def _play_all(cfg: TournamentConfig, families: dict[str, Family], todo: list[ScheduledMatch], store: Store,
+                    gateway: Gateway, state: RunState, view: Any) -> None:
+    queue = iter(todo)
+
+    async def worker() -> None:
+        for m in queue:  # workers share one iterator: at most matches_in_flight matches exist at once
+            if state.stopped:
+                return
+            await _play_one(cfg, families[m.family], m, store, gateway, state, view)
+            # Instant players (mock, cached answers) never suspend: yield once a match so the
+            # other workers get turns and the loop sweeps its cancelled call timers.
+            await asyncio.sleep(0)
+
+    workers = [asyncio.create_task(worker()) for _ in range(min(cfg.matches_in_flight, len(todo)) or 0)]
+    try:
+        await asyncio.gather(*workers)
+    finally:
+        for w in workers:
+            w.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+
+
+async def _play_one(cfg: TournamentConfig, family: Family, m: ScheduledMatch, store: Store, gateway: Gateway,
+                    state: RunState, view: Any) -> None:
+    ctx = MatchContext(match=m, gateway=gateway, options=cfg.family_options.get(m.family, {}),
+                       referees=cfg.referees, meta_referees=cfg.meta_referees, authors=cfg.authors,
+                       players=cfg.players, unleashed=cfg.unleashed.get(m.family, family.open_ended))
+    started = time.time()
+    state.in_flight += 1
+    result: MatchResult | None = None
+    error: str | None = None
+    try:
+        result = await family.play(ctx)
+    except CallFailed as exc:
+        if type(exc).__name__ == "CostLimitReached":
+            state.stopped = f"cost limit reached: {exc}"
+            return  # not committed: a re-run with a higher limit plays it
+        error = f"model call failed: {exc}"
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a family bug must cost one match, not the tournament
+        error = f"{m.family} family error: {type(exc).__name__}: {exc}"
+    finally:
+        state.in_flight -= 1
+    store.commit_match(m, result, ctx.calls, ctx.transcript, started, error)
+    if error:
+        state.failed += 1
+    else:
+        state.finished += 1
+        for rs in result.ranked_sets if state.live_ratings else ():  # type: ignore[union-attr]
+            state.book.apply(m.family, rs)
+    state.latest.appendleft((m, result, error))
+    view.match_finished(m, result, error)
+
+
+def run(cfg: TournamentConfig, run_dir: str | Path, view: ViewFactory | None = None, **kwargs: Any) -> RunSummary:
+    return asyncio.run(run_tournament(cfg, run_dir, view, **kwargs))

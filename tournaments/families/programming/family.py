@@ -1,0 +1,297 @@
+"""Programming: authors write challenges and validators, players write solutions, the
+sandbox runs them, referees rank everything, meta-referees rank the referees.
+
+One match, in order (every model-written program runs only in the sandbox, referees/sandbox/):
+
+1. Challenge. Each author (ctx.authors, else the seats) writes a challenge for a domain
+   drawn from the match seed, as JSON (title, domain, description, function_name,
+   signature, examples). Unusable output is re-asked once with the reason, then dropped
+   (FormatFailure). Referees rank the usable ones (RankedSet role=author,
+   criterion="challenge"; dropped ones rank below); the best is played. If no author
+   wrote a usable one, a built-in challenge (tournaments/families/programming/challenges.py) is played and
+   details["fallback"] says why.
+2. Validators. Each author writes a test harness for the chosen challenge that imports the
+   solution and prints `RESULT {"passed", "failed", "total", ...}`. It is run in the
+   sandbox against a do-nothing stub and a reference solution (tournaments/
+   programming_runs.py); failing that check is re-asked once, then dropped. Referees rank
+   the survivors (role=author, criterion="validator"). The `validators_used` best are
+   used, plus the generated one when the challenge is built-in. No usable validator for an
+   authored challenge: a built-in challenge is played instead (recorded).
+3. Solutions. Each seat writes the function (UNLEASHED: prompt when the family is
+   unleashed). Each solution runs against every used validator. Referees rank the
+   solutions with the validator results shown above each one.
+4. Outcome (role=player, criterion="outcome"): mean pass rate over the used validators
+   first (higher is better), the referees' ranking breaks ties; equal on both = tie.
+   Entry.score is the pass rate.
+
+Referee accuracy: on every pair of solutions whose pass rates differ, a referee is right
+when it preferred the higher pass rate (details["referee_accuracy"], plus a RankedSet
+role=referee criterion="accuracy" when 2+ referees judged). Meta-referees rank the
+referees of every panel (role=referee, criterion="judging").
+"""
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+from dataclasses import dataclass, field
+from typing import Any
+
+from arena.engine.family import FamilyOptionError, option, reject_unknown
+from arena.engine.gateway import CallFailed
+from arena.records import AUTHOR, PLAYER, Entry, FormatFailure, MatchResult, RankedSet
+from referees.meta import keep_panel
+from referees.panel import Candidate, PanelResult, judge
+from tournaments.families.programming.challenges import BUILTIN_CHALLENGES
+from tournaments.families.programming.harness import LANGUAGES
+from tournaments.families.programming.prompts import (
+    DOMAINS,
+    RUBRIC_CHALLENGE,
+    RUBRIC_SOLUTION,
+    RUBRIC_VALIDATOR,
+    Challenge,
+    challenge_prompt,
+    from_builtin,
+    parse_challenge,
+    parse_solution,
+    parse_validator,
+    solution_prompt,
+    validator_prompt,
+)
+from tournaments.families.programming.runs import (
+    Limits,
+    Validator,
+    builtin_validator,
+    check_validator,
+    mean_pass_rate,
+    report_line,
+    run_one,
+)
+from tournaments.kit.extract import FormatError, extract_code
+from tournaments.kit.ranking import accuracy_set, decided, lexicographic, panel_ranks
+from tournaments.kit.reask import Attempted, ask_checked
+
+NAME = "programming"
+# A solution that writes the summary line itself is trying to forge the validator's verdict.
+_FORGED = re.compile(r"""['"`]\s*RESULT\b""")
+
+
+@dataclass
+class ProgrammingFamily:
+    seats: int = 2
+    languages: tuple[str, ...] = ("python",)
+    domains: tuple[str, ...] = DOMAINS
+    author_tokens: int = 384
+    code_tokens: int = 384
+    validators_used: int = 2
+    retries: int = 1
+    limits: Limits = field(default_factory=Limits)
+    meta: bool = True
+    notes: tuple[str, ...] = ()  # e.g. a configured language skipped on this host
+
+    name: str = NAME
+    open_ended: bool = True
+
+    async def play(self, ctx) -> MatchResult:
+        failures: list[FormatFailure] = []
+        details: dict[str, Any] = {"notes": list(self.notes)}
+        sets: list[RankedSet] = []
+        language = ctx.rng.choice(self.languages)
+        domain = ctx.rng.choice(self.domains)
+        details.update(language=language, domain=domain)
+        authors = list(dict.fromkeys(ctx.authors or ctx.seats))
+
+        challenge = await self._challenge(ctx, authors, domain, language, failures, details, sets)
+        validators = await self._validators(ctx, authors, challenge, failures, details, sets)
+        if not validators:
+            reason = "no usable validator for the chosen challenge"
+            challenge = self._builtin(ctx, language, details, reason)
+            validators = [builtin_validator(challenge, self.limits)]
+        details["challenge"] = challenge.to_dict()
+        details["validators_used"] = [v.label for v in validators]
+        outcome = await self._solutions(ctx, challenge, validators, failures, details, sets)
+        sets.append(outcome)
+        rates = " ".join(f"{e.variant}={e.score:.0%}" for e in sorted(outcome.entries, key=lambda e: e.rank))
+        summary = f"{language} '{challenge.title}' ({details.get('challenge_source')}): {rates}"
+        return MatchResult(sets, summary=summary, failures=failures, details=details)
+
+    # -- 1. challenge ------------------------------------------------------------------------------------
+    async def _challenge(self, ctx, authors, domain, language, failures, details, sets) -> Challenge:
+        prompt = [{"role": "user", "content": ctx.task_prompt(challenge_prompt(domain, language))}]
+        attempts = await asyncio.gather(*(
+            ask_checked(ctx, a, AUTHOR, prompt, lambda t, a=a: parse_challenge(t, language, a),
+                        max_tokens=self.author_tokens, retries=self.retries, what="challenge", failures=failures)
+            for a in authors))
+        valid = [a for a in attempts if a.ok]
+        details["challenges"] = [{"author": a.variant, "ok": a.ok, "reasons": a.reasons, "call_failed": a.failed_call,
+                                  "title": a.value.title if a.ok else None} for a in attempts]
+        if not valid:
+            return self._builtin(ctx, language, details, "no author wrote a usable challenge")
+        panel = None
+        if len(valid) >= 2:
+            panel = await judge(ctx, role=AUTHOR, task=f"Programming challenges for the domain of {domain}.",
+                                candidates=[Candidate(a.variant, a.value.text()) for a in valid],
+                                rubric=RUBRIC_CHALLENGE, criterion="challenge", prompt=prompt)
+            await keep_panel(ctx, panel, f"Rank programming challenges for the domain of {domain}.",
+                             RUBRIC_CHALLENGE, self.meta, failures, details, sets)
+        self._author_set(prompt, attempts, panel, "challenge", sets)
+        ranks = panel_ranks(panel, len(valid))
+        best = [a for a, r in zip(valid, ranks) if r == min(ranks)]
+        chosen = best[0] if len(best) == 1 else ctx.rng.choice(best)
+        details["challenge_source"] = f"author:{chosen.variant}"
+        ctx.log("challenge", source=details["challenge_source"], title=chosen.value.title)
+        return chosen.value
+
+    def _builtin(self, ctx, language: str, details: dict[str, Any], reason: str) -> Challenge:
+        b = ctx.rng.choice(BUILTIN_CHALLENGES)
+        details["fallback"] = reason
+        details["challenge_source"] = f"builtin:{b.id}"
+        ctx.log("fallback", reason=reason, builtin=b.id)
+        return from_builtin(b, language)
+
+    # -- 2. validators -----------------------------------------------------------------------------------
+    async def _validators(self, ctx, authors, challenge: Challenge, failures, details, sets) -> list[Validator]:
+        prompt = [{"role": "user", "content": ctx.task_prompt(validator_prompt(challenge))}]
+
+        async def check(text: str, author: str) -> Validator:
+            draft = parse_validator(text, challenge.language, challenge.function_name)
+            result = await check_validator(draft, challenge, self.limits)
+            return Validator("", author, draft.code, draft.reference, text, result)
+
+        attempts = await asyncio.gather(*(
+            ask_checked(ctx, a, AUTHOR, prompt, lambda t, a=a: check(t, a), max_tokens=self.author_tokens,
+                        retries=self.retries, what="validator", failures=failures)
+            for a in authors))
+        valid: list[Validator] = []
+        for k, a in enumerate(attempts):
+            if a.ok:
+                a.value.label, a.value.text = f"V{k + 1}", a.text
+                valid.append(a.value)
+        details["validators"] = [{"label": f"V{k + 1}", "author": a.variant, "ok": a.ok, "reasons": a.reasons,
+                                  "call_failed": a.failed_call, "check": a.value.check if a.ok else None}
+                                 for k, a in enumerate(attempts)]
+        panel = None
+        if len(valid) >= 2:
+            panel = await judge(ctx, role=AUTHOR, task=challenge.text(), rubric=RUBRIC_VALIDATOR,
+                                candidates=[Candidate(v.author, v.summary() + "\n" + v.code) for v in valid],
+                                criterion="validator", prompt=prompt)
+            await keep_panel(ctx, panel, "Rank validators for: " + challenge.title, RUBRIC_VALIDATOR, self.meta,
+                             failures, details, sets)
+        self._author_set(prompt, attempts, panel, "validator", sets)
+        ranks = panel_ranks(panel, len(valid))
+        order = sorted(range(len(valid)), key=lambda k: (ranks[k], k))
+        used = [valid[k] for k in order[: self.validators_used]]
+        if challenge.builtin is not None:
+            used.insert(0, builtin_validator(challenge, self.limits))
+        return used
+
+    # -- 3. solutions and the outcome ----------------------------------------------------------------------
+    async def _solutions(self, ctx, challenge: Challenge, validators: list[Validator], failures, details,
+                         sets) -> RankedSet:
+        prompt = [{"role": "user", "content": ctx.task_prompt(solution_prompt(challenge))}]
+        attempts: list[Attempted] = await asyncio.gather(*(
+            ask_checked(ctx, v, PLAYER, prompt, lambda t: parse_solution(t, challenge), max_tokens=self.code_tokens,
+                        retries=self.retries, what="solution", seat=s, failures=failures)
+            for s, v in enumerate(ctx.seats)))
+        for a in attempts:  # a player we could not reach has not played: the match fails and is replayed
+            if a.failed_call:
+                raise CallFailed(f"player {a.variant}: {a.failed_call}")
+        codes = [self._code(a, challenge, failures) for a in attempts]
+        jobs = [(s, v) for s in range(len(codes)) for v in validators]
+        outs = await asyncio.gather(*(run_one(v.code, codes[s], challenge.language, self.limits) for s, v in jobs))
+        runs: list[list[dict[str, Any]]] = [[] for _ in ctx.seats]
+        for (s, v), out in zip(jobs, outs):
+            runs[s].append({"validator": v.label, **out})
+        rates = [mean_pass_rate(r) for r in runs]
+        details["solutions"] = [{"seat": s, "variant": a.variant, "pass_rate": round(rates[s], 4),
+                                 "format_ok": a.ok, "runs": runs[s]} for s, a in enumerate(attempts)]
+        judged = list(range(len(ctx.seats)))
+        panel = None
+        if len(judged) >= 2:
+            panel = await judge(
+                ctx, role=PLAYER, task=challenge.text(), rubric=RUBRIC_SOLUTION, criterion="quality",
+                candidates=[Candidate(attempts[s].variant, report_line(runs[s]) + "\n\n" + codes[s], s) for s in judged],
+                reference="Each answer starts with its validator results from running it in a sandbox.",
+                prompt=prompt, rated=False)
+            truth = lexicographic([(-round(rates[s], 6),) for s in judged])
+            acc = accuracy_set(details, panel, truth)
+            if acc is not None:
+                sets.append(acc)
+            await keep_panel(ctx, panel, "Rank solutions to: " + challenge.title, RUBRIC_SOLUTION, self.meta,
+                             failures, details, sets)
+        referee = panel_ranks(panel, len(judged))
+        ranks = lexicographic([(-round(rates[s], 6), referee[s]) for s in judged])
+        entries = [Entry(a.variant, a.text, r, round(rates[s], 4), s) for s, (a, r) in enumerate(zip(attempts, ranks))]
+        return RankedSet(PLAYER, prompt, entries, "outcome", panel.ranked.agreement if panel else None)
+
+    def _code(self, a: Attempted, challenge: Challenge, failures: list[FormatFailure]) -> str:
+        """What runs for a seat: its parsed code, else its best-effort code (which will fail the checks)."""
+        code = a.value
+        if code is None:
+            try:
+                code = extract_code(a.text, challenge.language)
+            except FormatError:
+                code = a.text
+        if _FORGED.search(code):
+            failures.append(FormatFailure(a.variant, a.seat, PLAYER, "tamper",
+                                          "the solution prints a RESULT line itself; scored as failing everything"))
+            return "raise SystemExit('forged RESULT')\n" if challenge.language == "python" else "process.exit(3);\n"
+        return code
+
+    # -- rankings of authors and referees ------------------------------------------------------------------
+    def _author_set(self, prompt, attempts: list[Attempted], panel: PanelResult | None, criterion: str,
+                    sets: list[RankedSet]) -> None:
+        """Usable work ranked by the panel, unusable work below it; authors whose call failed are left out."""
+        answered = [a for a in attempts if a.failed_call is None]
+        valid = [a for a in answered if a.ok]
+        pr = panel_ranks(panel, len(valid))
+        scores = [e.score for e in panel.ranked.entries] if decided(panel) else [None] * len(valid)
+        keys, score_of = [], []
+        for a in answered:
+            if a.ok:
+                k = valid.index(a)
+                keys.append((0, pr[k]))
+                score_of.append(scores[k])
+            else:
+                keys.append((1, 0))
+                score_of.append(0.0)
+        ranks = lexicographic(keys)
+        if len(set(ranks)) < 2:
+            return  # everyone tied (or alone): nothing to learn, nothing to rate
+        entries = [Entry(a.variant, a.text, r, s) for a, r, s in zip(answered, ranks, score_of)]
+        sets.append(RankedSet(AUTHOR, prompt, entries, criterion, panel.ranked.agreement if panel else None))
+
+
+KNOWN_OPTIONS = {"seats", "languages", "domains", "author_tokens", "code_tokens", "validators_used", "retries",
+                 "timeout_s", "memory_mb", "meta_judging", "panel_size", "allow_self_judging", "tournament_players"}
+
+
+def create(options: dict[str, Any]) -> ProgrammingFamily:
+    reject_unknown(options, KNOWN_OPTIONS, NAME, {"tournament_players"})
+    languages = option(options, "languages", ["python"], list, NAME)
+    if not languages or any(lang not in LANGUAGES for lang in languages) or len(set(languages)) != len(languages):
+        raise FamilyOptionError(f"[families.{NAME}] languages must be a non-empty list of distinct names from: "
+                                f"{', '.join(LANGUAGES)}; got {languages!r}")
+    notes = []
+    if "javascript" in languages and shutil.which("node") is None:
+        if languages == ["javascript"]:
+            raise FamilyOptionError(f"[families.{NAME}] languages = [\"javascript\"] needs node on PATH, which "
+                                    "this host does not have")
+        languages = [lang for lang in languages if lang != "javascript"]
+        notes.append("javascript skipped: node is not installed on this host")
+    domains = option(options, "domains", list(DOMAINS), list, NAME)
+    if not domains or not all(isinstance(d, str) and d.strip() for d in domains):
+        raise FamilyOptionError(f"[families.{NAME}] domains must be a non-empty list of strings")
+    return ProgrammingFamily(
+        seats=option(options, "seats", 2, int, NAME, minimum=2),
+        languages=tuple(languages),
+        domains=tuple(d.strip() for d in domains),
+        author_tokens=option(options, "author_tokens", 384, int, NAME, minimum=16),
+        code_tokens=option(options, "code_tokens", 384, int, NAME, minimum=16),
+        validators_used=option(options, "validators_used", 2, int, NAME, minimum=1),
+        retries=option(options, "retries", 1, int, NAME, minimum=0),
+        limits=Limits(option(options, "timeout_s", 5.0, float, NAME, minimum=0.5),
+                      option(options, "memory_mb", 256, int, NAME, minimum=32)),
+        meta=option(options, "meta_judging", True, bool, NAME),
+        notes=tuple(notes),
+    )
