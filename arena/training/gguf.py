@@ -169,6 +169,11 @@ def completion_logprob(llm: Any, prompt_text: str, full_text: str) -> float:
     while start < min(len(p), len(full)) and p[start] == full[start]:
         start += 1
     start = max(start, 1)
+    if not getattr(llm, "_logits_all", True):  # eval would leave llm.scores unwritten
+        raise ValueError("completion_logprob needs a Llama created with logits_all=True")
+    # llm.scores holds the n_ctx rows asked for; llm.n_ctx() is llama.cpp's context, rounded up to 256
+    if len(full) > len(llm.scores):
+        raise ValueError(f"{len(full)} tokens do not fit the model's context of {len(llm.scores)}")
     llm.reset()
     llm.eval(full)
     scores = np.asarray(llm.scores[: len(full)], dtype=np.float64)
