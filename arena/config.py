@@ -6,10 +6,14 @@ import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import field_validator
+
+from arena import plugins
 from arena.errors import UserError
 from arena.records import SamplingParams, Variant
+from arena.schema import PriceOptions, Schema, read_price_file, setting, validate
 
 LOCAL_DEFAULT = "local/smollm2-135m"
 
@@ -27,12 +31,6 @@ BUILTIN_VARIANTS: dict[str, Variant] = {
 }
 
 DEFAULT_PLAYERS = ("smol-cold", "smol-warm", "random")
-
-VARIANT_KEYS = {"name", "model", "temperature", "top_p", "max_tokens", "seed", "stop", "system",
-                "adapter"}
-TOURNAMENT_KEYS = {"name", "families", "players", "referees", "meta_referees", "authors", "rounds",
-                   "seed", "format", "matches_in_flight", "calls_per_model", "unleashed", "call_timeout_s",
-                   "max_attempts", "cost_limit_usd", "cache"}
 
 
 class ConfigError(UserError, ValueError):
@@ -87,129 +85,138 @@ class TournamentConfig:
         }
 
 
+# --- the schema of what a user writes -------------------------------------------------------------
+
+NAMES = "a list of names"
+POSITIVE = "a positive integer"
+SECONDS = "a positive number of seconds"
+
+
+class ConfigFile(Schema):
+    """The top-level sections."""
+    tournament: dict[str, Any] = setting({}, must="a table")
+    variants: list[Any] = setting([], must="declared as [[variants]] tables")
+    families: dict[str, dict[str, Any]] = setting({}, must="[families.NAME] tables")
+
+
+class TournamentSection(Schema):
+    name: str = setting("default", must="a printable string of 1 to 100 characters")
+    families: list[str] = setting([], must=NAMES)
+    players: list[str] = setting([], must=NAMES)
+    referees: list[str] = setting([], must=NAMES)
+    meta_referees: list[str] = setting([], must=NAMES)
+    authors: list[str] = setting([], must=NAMES)
+    rounds: int = setting(1, ge=1, must=POSITIVE)
+    seed: int = setting(7, must="an integer")
+    format: str = setting("round-robin", must="the name of a tournament format")
+    matches_in_flight: int = setting(8, ge=1, must=POSITIVE)
+    calls_per_model: int = setting(4, ge=1, must=POSITIVE)
+    max_attempts: int = setting(6, ge=1, must=POSITIVE)
+    call_timeout_s: float = setting(300.0, gt=0, must=SECONDS)
+    cost_limit_usd: float | None = setting(None, gt=0, must="a positive number of dollars")
+    cache: bool = setting(True, must="true or false")
+    unleashed: dict[str, bool] = setting({}, must="a table of family = true/false")
+
+    @field_validator("name")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        # The name heads the tournament id, which every stored match repeats.
+        if not value.strip() or len(value) > 100 or not value.isprintable():
+            raise ValueError("not printable")
+        return value
+
+
+class VariantTable(Schema):
+    """The keys of a [[variants]] table that say who the variant is; every other key is an option of
+    its backend, checked by that backend's own `VariantOptions` schema before any match starts."""
+    name: str = setting(..., must="a non-empty string")
+    model: str = setting(..., must="like 'local/smollm2-135m' or 'openai/gpt-4o-mini'")
+    temperature: float | None = setting(None, ge=0, le=2, kind="a number")
+    top_p: float | None = setting(None, gt=0, le=1, kind="a number")
+    max_tokens: int | None = setting(None, ge=1, kind="a whole number")
+    seed: int | None = setting(None, kind="a whole number")
+    stop: str | list[str] | None = setting(None, must="a string or a list of strings")
+    system: str | None = setting(None, must="a string")
+    adapter: str | None = setting(None, must="a path string")
+
+    @field_validator("model")
+    @classmethod
+    def _provider_slash_model(cls, value: str) -> str:
+        if "/" not in value:
+            raise ValueError("no provider")
+        return value
+
+
+VARIANT_KEYS = frozenset(VariantTable.model_fields)
+
+
+class VariantOptions(PriceOptions):
+    """The options the engine reads for a variant of any backend (the gateway's timeouts and
+    connection limit, the price keys). Each backend subclasses it with its own options."""
+    timeout: float | None = setting(None, gt=0, must=SECONDS)
+    total_timeout: float | None = setting(None, gt=0, must=SECONDS)
+    max_connections: int | None = setting(None, ge=1, must=POSITIVE)
+
+
+V = TypeVar("V", bound=VariantOptions)
+
+
+def variant_options(variant: Variant, schema: type[V]) -> V:
+    """The variant's options checked by its backend's schema (a misspelt key is refused, naming the
+    known ones), and its price file read, so a bad one fails before any match starts."""
+    where = f"variant {variant.name!r} ({variant.provider}/...)"
+    opts = validate(schema, variant.options, where, ConfigError, noun="option", also_known=VARIANT_KEYS)
+    if opts.price_file is not None:
+        read_price_file(opts.price_file)
+    return opts
+
+
+# --- parsing -----------------------------------------------------------------------------------------
+
 def _variant(raw: Any, where: str) -> Variant:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: each [[variants]] entry must be a table")
-    name, model = raw.get("name"), raw.get("model")
+    name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
         raise ConfigError(f"{where}: a variant needs a non-empty string 'name'")
-    if not isinstance(model, str) or "/" not in model:
-        raise ConfigError(f"{where}: variant {name!r} needs 'model' like 'local/smollm2-135m' or 'openai/gpt-4o-mini'")
-    params: dict[str, Any] = {}
-    for key, kind in (("temperature", (int, float)), ("top_p", (int, float)), ("max_tokens", int), ("seed", int)):
-        if key in raw:
-            value = raw[key]
-            if not isinstance(value, kind) or isinstance(value, bool):
-                raise ConfigError(f"{where}: variant {name!r}: {key} must be a number, got {value!r}")
-            params[key] = value
-    if "max_tokens" in params and params["max_tokens"] < 1:
-        raise ConfigError(f"{where}: variant {name!r}: max_tokens must be >= 1")
-    if "temperature" in params and not 0 <= params["temperature"] <= 2:
-        raise ConfigError(f"{where}: variant {name!r}: temperature must be between 0 and 2")
-    if "stop" in raw:
-        stop = raw["stop"]
-        if isinstance(stop, str):
-            stop = [stop]
-        if not isinstance(stop, list) or not all(isinstance(s, str) for s in stop):
-            raise ConfigError(f"{where}: variant {name!r}: stop must be a string or a list of strings")
-        params["stop"] = tuple(stop)
-    system = raw.get("system")
-    if system is not None and not isinstance(system, str):
-        raise ConfigError(f"{where}: variant {name!r}: system must be a string")
-    adapter = raw.get("adapter")
-    if adapter is not None and not isinstance(adapter, str):
-        raise ConfigError(f"{where}: variant {name!r}: adapter must be a path string")
+    mine = {k: v for k, v in raw.items() if k in VARIANT_KEYS}
+    t = validate(VariantTable, mine, f"{where}: variant {name!r}", ConfigError)
+    # The values as written, not as validated (1, not 1.0): they feed the tournament id, and a
+    # re-run must find the same id to resume.
+    params: dict[str, Any] = {k: raw[k] for k in ("temperature", "top_p", "max_tokens", "seed")
+                              if raw.get(k) is not None}
+    if t.stop is not None:
+        params["stop"] = (t.stop,) if isinstance(t.stop, str) else tuple(t.stop)
     options = {k: v for k, v in raw.items() if k not in VARIANT_KEYS}
-    return Variant(name=name.strip(), model=model, params=SamplingParams(**params), system=system,
-                   adapter=adapter, options=options)
-
-
-def _names(raw: Any, key: str, where: str) -> tuple[str, ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
-        raise ConfigError(f"{where}: [tournament] {key} must be a list of names")
-    return tuple(raw)
-
-
-def _positive_int(raw: dict[str, Any], key: str, default: int, where: str) -> int:
-    value = raw.get(key, default)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ConfigError(f"{where}: [tournament] {key} must be a positive integer, got {value!r}")
-    return value
-
-
-def _tournament_name(raw: Any, where: str) -> str:
-    # The name heads the tournament id, which every stored match repeats.
-    if not isinstance(raw, str) or not raw.strip() or len(raw) > 100 or not raw.isprintable():
-        raise ConfigError(f"{where}: [tournament] name must be a printable string of 1 to 100 characters")
-    return raw
+    return Variant(name=name.strip(), model=t.model, params=SamplingParams(**params), system=t.system,
+                   adapter=t.adapter, options=options)
 
 
 def parse_config(data: dict[str, Any], where: str = "<config>") -> TournamentConfig:
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: the config must be a TOML table")
-    t = data.get("tournament", {})
-    if not isinstance(t, dict):
-        raise ConfigError(f"{where}: [tournament] must be a table")
-    unknown = set(t) - TOURNAMENT_KEYS
-    if unknown:
-        raise ConfigError(f"{where}: unknown [tournament] key(s): {', '.join(sorted(unknown))}")
-    raw_variants = data.get("variants", [])
-    if not isinstance(raw_variants, list):
-        raise ConfigError(f"{where}: variants must be declared as [[variants]] tables")
+    top = validate(ConfigFile, data, where, ConfigError, noun="section")
+    t = validate(TournamentSection, top.tournament, where, ConfigError, noun="[tournament] key",
+                 label="[tournament] ")
     variants = dict(BUILTIN_VARIANTS)
     declared: set[str] = set()
-    for raw in raw_variants:
+    for raw in top.variants:
         v = _variant(raw, where)
         if v.name in declared:
             raise ConfigError(f"{where}: variant {v.name!r} is declared twice")
         declared.add(v.name)
         variants[v.name] = v
-    players = _names(t.get("players"), "players", where) or DEFAULT_PLAYERS
+    formats = plugins.names(plugins.FORMATS)
+    if t.format not in formats:
+        raise ConfigError(f"{where}: unknown tournament format {t.format!r} (known: {', '.join(formats)})")
     cfg = TournamentConfig(
-        name=_tournament_name(t.get("name", "default"), where),
-        families=_names(t.get("families"), "families", where) or ("chess",),
-        players=players,
-        referees=_names(t.get("referees"), "referees", where),
-        meta_referees=_names(t.get("meta_referees"), "meta_referees", where),
-        authors=_names(t.get("authors"), "authors", where),
-        rounds=_positive_int(t, "rounds", 1, where),
-        seed=t.get("seed", 7),
-        format=t.get("format", "round-robin"),
-        matches_in_flight=_positive_int(t, "matches_in_flight", 8, where),
-        calls_per_model=_positive_int(t, "calls_per_model", 4, where),
-        max_attempts=_positive_int(t, "max_attempts", 6, where),
-        source=where,
+        name=t.name, families=tuple(t.families) or ("chess",), players=tuple(t.players) or DEFAULT_PLAYERS,
+        referees=tuple(t.referees), meta_referees=tuple(t.meta_referees), authors=tuple(t.authors),
+        rounds=t.rounds, seed=t.seed, format=t.format, matches_in_flight=t.matches_in_flight,
+        calls_per_model=t.calls_per_model, max_attempts=t.max_attempts, call_timeout_s=t.call_timeout_s,
+        cost_limit_usd=t.cost_limit_usd, cache=t.cache, unleashed=dict(t.unleashed), variants=variants,
+        family_options=top.families, source=where,
     )
-    if not isinstance(cfg.seed, int) or isinstance(cfg.seed, bool):
-        raise ConfigError(f"{where}: [tournament] seed must be an integer")
-    timeout = t.get("call_timeout_s", 300.0)
-    if not isinstance(timeout, (int, float)) or isinstance(timeout, bool) or timeout <= 0:
-        raise ConfigError(f"{where}: [tournament] call_timeout_s must be a positive number")
-    cfg.call_timeout_s = float(timeout)
-    cost_limit = t.get("cost_limit_usd")
-    if cost_limit is not None and (not isinstance(cost_limit, (int, float)) or isinstance(cost_limit, bool)
-                                   or cost_limit <= 0):
-        raise ConfigError(f"{where}: [tournament] cost_limit_usd must be a positive number of dollars")
-    cfg.cost_limit_usd = float(cost_limit) if cost_limit is not None else None
-    if not isinstance(t.get("cache", True), bool):
-        raise ConfigError(f"{where}: [tournament] cache must be true or false")
-    cfg.cache = t.get("cache", True)
-    if cfg.format != "round-robin":
-        raise ConfigError(f"{where}: unknown tournament format {cfg.format!r} (known: round-robin)")
-    unleashed = t.get("unleashed", {})
-    if not isinstance(unleashed, dict) or not all(isinstance(v, bool) for v in unleashed.values()):
-        raise ConfigError(f"{where}: [tournament] unleashed must be a table of family = true/false")
-    cfg.unleashed = dict(unleashed)
-    fam_opts = data.get("families", {})
-    if not isinstance(fam_opts, dict) or not all(isinstance(v, dict) for v in fam_opts.values()):
-        raise ConfigError(f"{where}: [families.NAME] sections must be tables")
-    cfg.family_options = fam_opts
-    unknown_top = set(data) - {"tournament", "variants", "families"}
-    if unknown_top:
-        raise ConfigError(f"{where}: unknown section(s): {', '.join(sorted(unknown_top))}")
-    cfg.variants = variants
     for role in ("players", "referees", "meta_referees", "authors"):
         for n in getattr(cfg, role):
             if n not in variants:

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from arena.engine.family import option
+from arena.engine.family import family_options
 from arena.records import PLAYER, Entry, MatchResult, RankedSet
+from arena.schema import Schema, setting
 
 PROMPTS = (
     "Write one sentence about the sea.",
@@ -66,11 +67,21 @@ class PairFamily:
         return MatchResult([RankedSet(PLAYER, prompt, entries)], summary=" vs ".join(texts))
 
 
+class EchoOptions(Schema):
+    """[families.bench-echo]"""
+    max_tokens: int = setting(16, ge=1)
+
+
+class PairOptions(Schema):
+    """[families.bench-pair]: no options."""
+
+
 def create_echo(options: dict[str, Any]) -> EchoFamily:
-    return EchoFamily(max_tokens=option(options, "max_tokens", 16, int, "bench-echo", minimum=1))
+    return EchoFamily(max_tokens=family_options(EchoOptions, options, "bench-echo").max_tokens)
 
 
 def create_pair(options: dict[str, Any]) -> PairFamily:
+    family_options(PairOptions, options, "bench-pair")
     return PairFamily()
 
 

@@ -13,17 +13,23 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from arena.config import ConfigError
+from arena.config import ConfigError, variant_options
 from arena.records import Completion, Messages, Variant
+from arena.schema import setting
 from players.base import TRANSIENT, BackendError, Request
 from players.keys import redact_url, resolve_key, scrub
-from players.sdk_common import COMMON_OPTIONS, check_options, classify_sdk, http_client, option_float, to_backend_error
+from players.sdk_common import HostedOptions, classify_sdk, http_client, to_backend_error
 
 KEY_ENV = "ANTHROPIC_API_KEY"
 # The gateway bounds each attempt (call_timeout_s or the variant's `timeout`); the HTTP
 # timeout is only a backstop unless the variant sets `timeout`.
 DEFAULT_TIMEOUT_S = 3600.0
 DEFAULT_POOL = 16
+
+
+class AnthropicOptions(HostedOptions):
+    """The variant options of anthropic/... (see the module docstring)."""
+    base_url: str | None = setting(None, must="an http(s):// URL")
 
 
 def _model(variant: Variant) -> str:
@@ -38,11 +44,9 @@ def _model(variant: Variant) -> str:
 
 
 def check(variant: Variant) -> None:
+    variant_options(variant, AnthropicOptions)  # unknown keys, types, ranges, the price file
     _model(variant)
-    check_options(variant, COMMON_OPTIONS | {"base_url"})
     resolve_key(variant, KEY_ENV)
-    from arena.engine.pricing import check_price_options
-    check_price_options(variant)
 
 
 def create(variant: Variant) -> "AnthropicBackend":
@@ -81,7 +85,7 @@ class AnthropicBackend:
         self.where = redact_url(self.base_url) if self.base_url else "api.anthropic.com"
         self.key = f"anthropic|{self.where}|{self.model}"
         self.pool_size = DEFAULT_POOL
-        self.timeout_s = option_float(variant.options, "timeout", DEFAULT_TIMEOUT_S, variant.name) or DEFAULT_TIMEOUT_S
+        self.timeout_s = variant_options(variant, AnthropicOptions).timeout or DEFAULT_TIMEOUT_S
         self._api_key = resolve_key(variant, KEY_ENV)
         self._client: Any = None
 

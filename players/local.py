@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from arena.config import VariantOptions, variant_options
 from arena.records import Completion, Variant
 from players.base import FATAL, BackendError, Request, classify_default, sampling_kwargs
 
@@ -56,7 +57,12 @@ def model_path(variant: Variant) -> Path:
     return path
 
 
+class LocalOptions(VariantOptions):
+    """No options of its own: the model is the variant's `model`, a LoRA its `adapter`."""
+
+
 def check(variant: Variant) -> None:
+    variant_options(variant, LocalOptions)
     model_path(variant)
     try:
         import llama_cpp  # noqa: F401

@@ -14,15 +14,27 @@ from __future__ import annotations
 
 import asyncio
 import random
-from typing import Any
+from typing import Any, Literal
 
+from arena.config import VariantOptions, variant_options
 from arena.records import Completion, Variant
-from players.base import BackendError, Request, classify_default
+from arena.schema import setting
+from players.base import FATAL, RATE_LIMIT, TRANSIENT, BackendError, Request, classify_default
 
 KINDS = ("random", "first", "script", "constant", "fail")
 
 
+class MockOptions(VariantOptions):
+    """The options of the scripted players (see the module docstring)."""
+    script: list[str | int | float] | None = setting(None, must="a list of answers")
+    text: str | int | float = setting("ok", must="a string")
+    kind: Literal["fatal", "transient", "rate-limit"] = setting(
+        FATAL, must=f"one of {FATAL!r}, {TRANSIENT!r}, {RATE_LIMIT!r}")
+    latency_s: float = setting(0.0, ge=0, must="a non-negative number of seconds")
+
+
 def check(variant: Variant) -> None:
+    variant_options(variant, MockOptions)
     kind = variant.model.split("/", 1)[1] if "/" in variant.model else ""
     if kind not in KINDS:
         raise ValueError(f"variant {variant.name!r}: unknown mock player {variant.model!r} (known: "

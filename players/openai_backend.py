@@ -20,20 +20,19 @@ import itertools
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
-from arena.config import ConfigError
+from arena.config import ConfigError, variant_options
 from arena.records import Completion, Variant
+from arena.schema import setting
 from players.base import Request, sampling_kwargs
 from players.keys import PLACEHOLDER_KEY, env_var_for, is_local_url, redact_url, resolve_key, scrub
 from players.sdk_common import (
-    COMMON_OPTIONS,
+    HostedOptions,
     chat_completion_fields,
-    check_options,
     classify_sdk,
     connect_failure,
     http_client,
-    option_float,
     to_backend_error,
 )
 
@@ -42,6 +41,14 @@ from players.sdk_common import (
 DEFAULT_TIMEOUT_S = 3600.0
 DEFAULT_POOL = 16
 REST_AFTER_CONNECT_FAILURE_S = 5.0
+
+
+class OpenAIOptions(HostedOptions):
+    """The variant options of openai/... and openai-api/... (see the module docstring)."""
+    base_url: str | None = setting(None, must="an http(s):// URL")
+    base_urls: list[str] | None = setting(None, must="a list of http(s):// URLs")
+    max_tokens_param: Literal["max_tokens", "max_completion_tokens"] | None = setting(
+        None, must="\"max_tokens\" or \"max_completion_tokens\"")
 
 
 @dataclass
@@ -98,11 +105,9 @@ def _key_required(target: Target) -> bool:
 
 def check(variant: Variant) -> None:
     """Everything that can be wrong before a match starts: model name, URLs, timeout, key."""
-    check_options(variant, COMMON_OPTIONS | {"base_url", "base_urls", "max_tokens_param"})
+    variant_options(variant, OpenAIOptions)  # unknown keys, types, ranges, the price file
     target = _target(variant)
     resolve_key(variant, target.key_env, required=_key_required(target))
-    from arena.engine.pricing import check_price_options
-    check_price_options(variant)
 
 
 def create(variant: Variant) -> "OpenAIBackend":
@@ -134,7 +139,7 @@ class OpenAIBackend:
         self.key = f"{target.provider}|{where}|{target.model}"
         self.endpoints = [Endpoint(u) for u in (target.base_urls or [None])]
         self.pool_size = DEFAULT_POOL  # the gateway sets this to its concurrency limit
-        self.timeout_s = option_float(variant.options, "timeout", DEFAULT_TIMEOUT_S, variant.name) or DEFAULT_TIMEOUT_S
+        self.timeout_s = variant_options(variant, OpenAIOptions).timeout or DEFAULT_TIMEOUT_S
         self._api_key = resolve_key(variant, target.key_env, required=_key_required(target)) or PLACEHOLDER_KEY
         default_param = "max_completion_tokens" if target.provider == "openai" else "max_tokens"
         self._max_tokens_param = variant.options.get("max_tokens_param", default_param)

@@ -10,6 +10,8 @@ import time
 from types import ModuleType
 from typing import Any
 
+from arena.config import VariantOptions
+from arena.schema import setting
 from players.base import FATAL, RATE_LIMIT, TRANSIENT, BackendError
 from players.keys import scrub
 
@@ -194,31 +196,7 @@ def _count(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
-# Variant options every hosted backend understands (the gateway reads the last five).
-COMMON_OPTIONS = {"api_key_env", "api_key", "timeout", "total_timeout", "max_connections", "price_in", "price_out",
-                  "price_file"}
-
-
-def check_options(variant: Any, allowed: set[str]) -> None:
-    """A misspelt option would be silently ignored: refuse it instead, naming the known ones."""
-    from arena.config import ConfigError
-    where = f"variant {variant.name!r}"
-    unknown = sorted(set(variant.options) - allowed)
-    if unknown:
-        raise ConfigError(f"{where}: unknown option(s) {', '.join(unknown)} for {variant.provider}/... "
-                          f"(known: {', '.join(sorted(allowed))})")
-    option_float(variant.options, "timeout", None, where)
-    option_float(variant.options, "total_timeout", None, where)
-    conns = variant.options.get("max_connections")
-    if conns is not None and (not isinstance(conns, int) or isinstance(conns, bool) or conns < 1):
-        raise ConfigError(f"{where}: max_connections must be a positive integer, got {conns!r}")
-
-
-def option_float(options: dict[str, Any], key: str, default: float | None, where: str) -> float | None:
-    value = options.get(key, default)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-        from arena.config import ConfigError
-        raise ConfigError(f"{where}: {key} must be a positive number of seconds, got {value!r}")
-    return float(value)
+class HostedOptions(VariantOptions):
+    """Variant options every hosted backend understands, besides the engine's (timeouts, prices)."""
+    api_key_env: str | None = setting(None, must="the name of an environment variable")
+    api_key: str | None = setting(None, must="a non-empty string (better: api_key_env = \"VARIABLE\")")

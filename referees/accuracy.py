@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from arena.engine.store import Store
+    from arena.records import RefereeJudgment
     from referees.panel import PanelResult
 
 KEY = "referee_accuracy"
@@ -32,14 +33,26 @@ def record_accuracy(details: dict[str, Any], referee: str, correct: bool, total:
     counts[1] += total
 
 
-def record_panel_accuracy(details: dict[str, Any], panel: "PanelResult", truth: Sequence[float]) -> None:
-    """Score each referee's pairwise results against true ranks (lower = better) of the candidates."""
+def record_panel_accuracy(details: dict[str, Any], panel: "PanelResult", truth: Sequence[float]
+                          ) -> list[tuple["RefereeJudgment", float]]:
+    """Score each referee's pairwise results against true ranks (lower = better) of the candidates.
+
+    Records the counts in details and returns (judgment, share right) for every referee that had
+    anything to count, for a family that also ranks its referees by accuracy.
+    """
+    scored: list[tuple[RefereeJudgment, float]] = []
     for j in panel.judgments:
+        right = total = 0
         for i, k, result in j.results:
             if result is None or truth[i] == truth[k]:
                 continue
-            expected = 1 if truth[i] < truth[k] else -1
-            record_accuracy(details, j.referee, result == expected)
+            total += 1
+            right += result == (1 if truth[i] < truth[k] else -1)
+        if total:
+            record_accuracy(details, j.referee, True, right)
+            record_accuracy(details, j.referee, False, total - right)
+            scored.append((j, right / total))
+    return scored
 
 
 def merge(into: dict[str, list[int]], counts: dict[str, Any]) -> None:

@@ -9,7 +9,8 @@ ties give equal ranks rather than an arbitrary order.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import networkx as nx
 
@@ -18,6 +19,17 @@ from referees.verdicts import TIE, A, B
 Pair = tuple[int, int]
 _FORWARD = {A: 1, B: -1, TIE: 0}   # i shown as A
 _BACKWARD = {A: -1, B: 1, TIE: 0}  # j shown as A
+
+
+def dense_ranks(keys: Sequence[Any], *, lower_is_better: bool = False) -> list[int]:
+    """Dense ranks, 0 = best: equal keys share a rank and the next key takes the next rank.
+
+    Keys are scores (higher is better) or, with lower_is_better, anything ordered where a
+    smaller value wins (e.g. tuples compared key by key). The one ranking rule of the project.
+    """
+    levels = sorted(set(keys), reverse=not lower_is_better)
+    place = {k: i for i, k in enumerate(levels)}
+    return [place[k] for k in keys]
 
 
 def both_orders(forward: str | None, backward: str | None) -> int | None:
@@ -72,8 +84,7 @@ def copeland(n: int, results: Mapping[Pair, int | None]) -> tuple[list[int], lis
             points[i] += 0.5
             points[j] += 0.5
     score = [g.out_degree(k) - g.in_degree(k) for k in range(n)]
-    levels = sorted(set(score), reverse=True)
-    ranks = [levels.index(s) for s in score]
+    ranks = dense_ranks(score)
     share = [round(points[k] / decided[k], 4) if decided[k] else None for k in range(n)]
     return ranks, share
 

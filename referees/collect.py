@@ -12,13 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from arena.engine.family import option
 from arena.records import FormatFailure, RankedSet
+from arena.schema import setting
 from referees.meta import meta_panel
-from referees.panel import PanelResult, add_to_details, judge
+from referees.panel import PanelOptions, PanelResult, add_to_details, judge
 
 if TYPE_CHECKING:
     from arena.engine.match import MatchContext
+
+
+class JudgedOptions(PanelOptions):
+    """The family options above; a referee-judged family's options schema extends it."""
+    meta: bool = True
+    verdict_tokens: int = setting(24, ge=1)
 
 
 @dataclass
@@ -27,11 +33,8 @@ class JudgingOptions:
     verdict_tokens: int = 24
 
     @classmethod
-    def read(cls, options: dict[str, Any], family: str) -> "JudgingOptions":
-        option(options, "panel_size", 3, int, family, minimum=1)
-        option(options, "allow_self_judging", False, bool, family)
-        return cls(meta=option(options, "meta", True, bool, family),
-                   verdict_tokens=option(options, "verdict_tokens", 24, int, family, minimum=1))
+    def read(cls, options: JudgedOptions) -> "JudgingOptions":
+        return cls(meta=options.meta, verdict_tokens=options.verdict_tokens)
 
 
 @dataclass

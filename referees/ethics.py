@@ -30,9 +30,3 @@ def ethics_penalties(ethics: RankedSet | None, weight: float = DEFAULT_WEIGHT) -
     if worst == 0:
         return {e.seat: 0.0 for e in ethics.entries if e.seat is not None}
     return {e.seat: round(weight * e.rank / worst, 4) for e in ethics.entries if e.seat is not None}
-
-
-def dense_ranks(scores: list[float]) -> list[int]:
-    """0 for the highest score; equal scores share a rank."""
-    levels = sorted(set(scores), reverse=True)
-    return [levels.index(s) for s in scores]

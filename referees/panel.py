@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from arena.engine.gateway import CallFailed
 from arena.records import REFEREE, Entry, FormatFailure, Messages, RankedSet, RefereeJudgment, Verdict, to_jsonable
+from arena.schema import Schema, setting
 from referees import aggregate, prompts
 from referees.verdicts import PAIR_CHOICES, TIE, A, B, parse_pairwise, parse_ranking
 
@@ -71,8 +72,11 @@ def add_to_details(details: dict[str, Any], *panels: PanelResult | None) -> None
     details.setdefault("panels", []).extend(p.to_details() for p in panels if p is not None)
 
 
-# Family options every referee-judged family accepts (see docs/referees.md).
-PANEL_OPTIONS = {"panel_size", "allow_self_judging", "meta", "verdict_tokens"}
+class PanelOptions(Schema):
+    """Family options that say who judges; a family's options schema that uses panels extends it
+    (see docs/referees.md)."""
+    panel_size: int = setting(DEFAULT_PANEL_SIZE, ge=1)  # referees drawn when none are configured
+    allow_self_judging: bool = False
 
 
 # -- who judges ---------------------------------------------------------------------------------------

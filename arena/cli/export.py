@@ -8,6 +8,7 @@ from pathlib import Path
 
 from arena.cli.common import open_store, run_dir_argument
 from arena.errors import UserError
+from arena.files import atomic_write
 from arena.training.export import FORMATS, PAIR_MODES, ExportOptions, export_dpo
 
 
@@ -115,11 +116,9 @@ def cmd_export_matches(args: argparse.Namespace) -> int:
     if out.parent and not out.parent.exists():
         raise UserError(f"output directory not found: {out.parent}")
     n = 0
-    tmp = out.with_name(out.name + ".part")
-    with tmp.open("w", encoding="utf-8") as fh:
+    with atomic_write(out) as tmp, tmp.open("w", encoding="utf-8") as fh:
         for m in store.iter_matches():
             fh.write(json.dumps(m, ensure_ascii=False) + "\n")
             n += 1
-    tmp.replace(out)  # a crash mid-export never leaves a truncated file under the real name
     print(f"wrote {n} matches to {out}")
     return 0

@@ -7,17 +7,19 @@ MatchResult of ranked sets. The engine finds families only by name, so it never 
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from arena import plugins
 from arena.errors import UserError
 from arena.records import MatchResult
+from arena.schema import Schema, validate
 
 if TYPE_CHECKING:
     from arena.engine.match import MatchContext
 
 
 UnknownFamily = plugins.UnknownPlugin
+S = TypeVar("S", bound=Schema)
 
 
 class FamilyOptionError(UserError, ValueError):
@@ -32,25 +34,10 @@ class Family(Protocol):
     async def play(self, ctx: "MatchContext") -> MatchResult: ...
 
 
-def reject_unknown(options: dict[str, Any], known: set[str], family: str, hidden: set[str] = frozenset()) -> None:
-    """A misspelt option is one clear error naming the known ones (`hidden` ones are accepted, not listed)."""
-    unknown = set(options) - known
-    if unknown:
-        raise FamilyOptionError(f"[families.{family}] unknown option(s): {', '.join(sorted(unknown))} "
-                                f"(known: {', '.join(sorted(known - hidden))})")
-
-
-def option(options: dict[str, Any], key: str, default: Any, kind: type, family: str,
-           minimum: float | None = None) -> Any:
-    """Read one option with a type check and a clear message."""
-    value = options.get(key, default)
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        raise FamilyOptionError(f"[families.{family}] {key} must be {kind.__name__}, got {value!r}")
-    if minimum is not None and value < minimum:
-        raise FamilyOptionError(f"[families.{family}] {key} must be >= {minimum}, got {value!r}")
-    return value
+def family_options(schema: type[S], options: dict[str, Any], family: str) -> S:
+    """[families.<family>] checked by the family's options schema: a misspelt key, a wrong type or an
+    out-of-range value is one FamilyOptionError naming the section, the key and the known keys."""
+    return validate(schema, options, f"[families.{family}]", FamilyOptionError, noun="option")
 
 
 def family_names() -> list[str]:

@@ -14,13 +14,12 @@ no known price is reported as unpriced (cost 0), never guessed.
 """
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
-from arena.errors import UserError
 from arena.records import Variant
+from arena.schema import PriceError, price_options, read_price_file
+
+__all__ = ["BUILTIN", "FREE", "Price", "PriceError", "lookup", "price_for"]
 
 FREE_PROVIDERS = ("local", "mock")
 
@@ -67,33 +66,6 @@ BUILTIN: dict[str, tuple[float, float]] = {
 }
 
 
-class PriceError(UserError, ValueError):
-    """A price option or price file that cannot be used; shown as one line."""
-
-
-def _number(value: Any, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise PriceError(f"{what} must be a non-negative number (USD per million tokens), got {value!r}")
-    return float(value)
-
-
-def load_price_file(path: str | Path) -> dict[str, tuple[float, float]]:
-    p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PriceError(f"price file not found: {p}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise PriceError(f"{p}: not valid TOML: {exc}") from None
-    table: dict[str, tuple[float, float]] = {}
-    for model, entry in data.items():
-        if not isinstance(entry, dict) or "/" not in model:
-            raise PriceError(f"{p}: each entry must be a table named like \"openai/gpt-4o\" with input/output")
-        table[model] = (_number(entry.get("input"), f"{p}: {model} input"),
-                        _number(entry.get("output"), f"{p}: {model} output"))
-    return table
-
-
 def lookup(model: str, table: dict[str, tuple[float, float]] | None = None) -> Price | None:
     """Longest-prefix match of a full model name ("openai/gpt-4o-2024-08-06")."""
     table = BUILTIN if table is None else table
@@ -107,19 +79,13 @@ def lookup(model: str, table: dict[str, tuple[float, float]] | None = None) -> P
 
 def price_for(variant: Variant) -> Price | None:
     """The variant's price, or None when nobody knows it (a hosted model not in any table)."""
-    opts = variant.options
-    if "price_in" in opts or "price_out" in opts:
-        return Price(_number(opts.get("price_in", 0.0), f"variant {variant.name!r}: price_in"),
-                     _number(opts.get("price_out", 0.0), f"variant {variant.name!r}: price_out"))
-    if opts.get("price_file"):
-        found = lookup(variant.model, load_price_file(opts["price_file"]))
+    opts = price_options(variant.options, variant.name)  # the schema of the price keys: arena/schema.py
+    if opts.price_in is not None or opts.price_out is not None:
+        return Price(opts.price_in or 0.0, opts.price_out or 0.0)
+    if opts.price_file:
+        found = lookup(variant.model, read_price_file(opts.price_file))
         if found is not None:
             return found
     if variant.provider in FREE_PROVIDERS:
         return FREE
     return lookup(variant.model)
-
-
-def check_price_options(variant: Variant) -> None:
-    """Raise PriceError on a malformed price option, before any match starts."""
-    price_for(variant)

@@ -88,14 +88,18 @@ def build_families(cfg: TournamentConfig) -> dict[str, Family]:
 
 
 def check_participants(cfg: TournamentConfig) -> None:
-    """Unknown providers, missing keys or model files: one clear error before any match starts."""
+    """Unknown providers, misspelt options, missing keys or model files: one line before any match
+    starts, naming every variant with a problem (so a user sets all the keys at once, not one per run)."""
+    problems: list[str] = []
     for name in sorted(cfg.participants()):
         try:
             check_variant(cfg.variants[name])
         except (ValueError, ImportError) as exc:
-            raise ConfigError(str(exc)) from None
+            problems.append(str(exc))
         except Exception as exc:  # a backend's own error type (e.g. missing model file)
-            raise ConfigError(f"variant {name!r}: {exc}") from None
+            problems.append(f"variant {name!r}: {exc}")
+    if problems:
+        raise ConfigError("; ".join(" ".join(p.split()) for p in problems))
 
 
 MAX_SCHEDULE = 1_000_000  # matches per tournament; the schedule is held in memory (~250 bytes each)

@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from arena.records import AUTHOR, PLAYER, Entry, RankedSet
+from arena.records import AUTHOR, PLAYER
 
 if TYPE_CHECKING:
-    from arena.engine.match import MatchContext
     from arena.engine.store import Store
 
 # Pairs at least this similar are near-duplicates. Lexical: mean n-gram F1 (1..3-grams);
@@ -38,6 +37,11 @@ _TOKEN = re.compile(r"\w+", re.UNICODE)  # words: punctuation alone does not mak
 
 Embedder = Callable[[Sequence[str]], list[list[float]]]
 Matrix = list[list[float]]
+
+
+def same_text(a: str, b: str) -> bool:
+    """Equal up to whitespace: the texts say the same thing word for word, so no pair prefers one."""
+    return " ".join(a.split()) == " ".join(b.split())
 
 
 def tokens(text: str) -> list[str]:
@@ -180,19 +184,6 @@ def set_diversity(texts: Sequence[str], embed: Embedder | None = None) -> SetDiv
                         1.0 - sim if pairs else 1.0, near_duplicate_flags(lex, cos))
 
 
-# -- the penalty ---------------------------------------------------------------------------
-def penalize(rs: RankedSet, embed: Embedder | None = None) -> tuple[RankedSet, list[bool]]:
-    """Near-duplicates lose ties: within a group of equal rank, entries that nearly repeat
-    another entry of the set are moved below those that do not. Returns the re-ranked set
-    (dense ranks, 0 best) and the near-duplicate flag of every entry."""
-    lex, cos = similarity_matrix([e.text for e in rs.entries], embed)
-    dup = near_duplicate_flags(lex, cos)
-    keys = sorted({(e.rank, d) for e, d in zip(rs.entries, dup)})
-    dense = {k: i for i, k in enumerate(keys)}
-    entries = [Entry(e.variant, e.text, dense[(e.rank, d)], e.score, e.seat) for e, d in zip(rs.entries, dup)]
-    return RankedSet(rs.role, rs.prompt, entries, rs.criterion, rs.agreement, rs.rated, rs.exportable), dup
-
-
 # -- per variant ---------------------------------------------------------------------------
 GENERATION_ROLES = (PLAYER, AUTHOR)  # rankings by referees are not generations to diversify
 
@@ -213,48 +204,6 @@ def variant_diversity(store: "Store", embed: Embedder | None = None) -> dict[str
                 total[e.variant] = total.get(e.variant, 0.0) + (1.0 - r)
                 count[e.variant] = count.get(e.variant, 0) + 1
     return {v: round(total[v] / count[v], 4) for v in sorted(total)}
-
-
-# -- ranking whole sets for creativity and variability --------------------------------------
-VARIABILITY_RUBRIC = (
-    "You see several SETS of answers to the same task; each set comes from one source. "
-    "Rank the sets for creativity and variability: a set whose answers are original and "
-    "differ from one another in substance beats a set that repeats itself or gives stock answers. "
-    "Reply with the set letters from best to worst, e.g. 'B > A > C'.")
-
-
-async def rank_sets_for_variability(ctx: "MatchContext", prompt: list[dict[str, str]],
-                                    sets: dict[str, Sequence[str]], referee: str | None = None,
-                                    role: str = PLAYER) -> RankedSet | None:
-    """Rank whole sets of generations (one set per variant, e.g. k samples each) for creativity
-    and variability. Without a referee the ranking is the measured diversity score; with one,
-    the referee ranks the sets and the measured score breaks its ties and fills in when its
-    answer cannot be read (it is then recorded as such in the transcript). Families call this
-    and add the result to their MatchResult (criterion "variability", not rated by default)."""
-    names = [n for n, texts in sets.items() if texts]
-    if len(names) < 2:
-        return None
-    scores = {n: set_diversity(list(sets[n])).score for n in names}
-    order: list[str] | None = None
-    if referee is not None:
-        letters = {chr(ord("A") + i): n for i, n in enumerate(names)}
-        shown = "\n\n".join(f"SET {L}:\n" + "\n---\n".join(str(t) for t in sets[n]) for L, n in letters.items())
-        task = "\n".join(m.get("content", "") for m in prompt if m.get("role") == "user")
-        messages = [{"role": "user", "content": f"{VARIABILITY_RUBRIC}\n\nTASK:\n{task}\n\n{shown}"}]
-        try:
-            reply = (await ctx.ask(referee, "referee", messages, max_tokens=32)).text
-        except Exception as exc:  # noqa: BLE001 - a failed call leaves the measured ranking
-            ctx.log("variability", referee=referee, error=str(exc)[:200])
-            reply = ""
-        seen = [letters[L] for L in re.findall(r"\b([A-Z])\b", reply.upper()) if L in letters]
-        order = list(dict.fromkeys(seen))
-        if len(order) < len(names):
-            ctx.log("variability", referee=referee, note="unreadable ranking", reply=reply[:200])
-            order = None
-    if order is None:
-        order = sorted(names, key=lambda n: -scores[n])
-    entries = [Entry(n, "\n---\n".join(sets[n]), i, round(scores[n], 4)) for i, n in enumerate(order)]
-    return RankedSet(role, prompt, entries, "variability", None, rated=False, exportable=False)
 
 
 def describe(d: SetDiversity) -> str:

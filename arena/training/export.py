@@ -25,6 +25,7 @@ from typing import Any
 
 from arena.engine.match import UNLEASHED
 from arena.errors import UserError
+from arena.files import atomic_write
 from arena.records import ROLES, Entry, Messages, RankedSet
 from arena.training import diversity
 
@@ -112,10 +113,6 @@ class Unleashed:
 
 
 # -- pairs from one ranked set ---------------------------------------------------------------
-def _same(a: str, b: str) -> bool:
-    return " ".join(a.split()) == " ".join(b.split())
-
-
 def _margin(c: Entry, r: Entry, tiebreak: bool) -> tuple[float, str]:
     if tiebreak:
         return 0.0, "diversity"
@@ -140,7 +137,7 @@ def select(rs: RankedSet, mode: str, dup: list[bool], redundancy: list[float]) -
     def first_distinct(top: list[int], bottom: list[int]) -> list[tuple[int, int]]:
         for c in top:
             for r in bottom:
-                if not _same(texts[c], texts[r]):
+                if not diversity.same_text(texts[c], texts[r]):
                     return [(c, r)]
         return [(top[0], bottom[0])] if top and bottom else []  # identical: counted and dropped later
 
@@ -185,7 +182,7 @@ def pairs_from_set(rs: RankedSet, *, family: str, match_id: str, opts: ExportOpt
     for ci, ri in select(rs, opts.pairs, dup, red):
         c, r = entries[ci], entries[ri]
         tiebreak = c.rank == r.rank
-        if _same(c.text, r.text):
+        if diversity.same_text(c.text, r.text):
             skipped["identical chosen/rejected"] += 1
             continue
         if not c.text.strip():
@@ -277,8 +274,7 @@ def iter_pairs(store: Any, opts: ExportOptions, stats: ExportStats | None = None
 
 def write_rows(rows: Iterable[dict[str, Any]], out: Path, fmt: str) -> None:
     """Atomically: a crash never leaves a truncated file under the real name."""
-    tmp = out.with_name(out.name + ".part")
-    try:
+    with atomic_write(out) as tmp:
         if fmt == "parquet":
             try:
                 import pyarrow as pa
@@ -290,10 +286,6 @@ def write_rows(rows: Iterable[dict[str, Any]], out: Path, fmt: str) -> None:
             with tmp.open("w", encoding="utf-8") as fh:
                 for row in rows:  # may be a generator reading the store: an error can come mid-file
                     fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    tmp.replace(out)
 
 
 def export_dpo(run_dir: str | Path, out: str | Path, opts: ExportOptions | None = None, fmt: str | None = None,

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from arena.files import atomic_write
+
 CHANGED_TYPES = ("f16", "q8_0", "f32")
 
 
@@ -109,31 +111,30 @@ def write_merged_gguf(source: str | Path, state: dict[str, Any], out: str | Path
                          Q.F32: gguf.LlamaFileType.ALL_F32}[target])
 
     out = Path(out)
-    tmp = out.with_name(out.name + ".part")
-    writer = gguf.GGUFWriter(str(tmp), arch)
-    for f in reader.fields.values():
-        if f.name == "general.architecture" or f.name.startswith("GGUF."):
-            continue  # written by GGUFWriter itself
-        vtype = f.types[0]
-        sub = f.types[-1] if vtype == gguf.GGUFValueType.ARRAY else None
-        value = f.contents()
-        if f.name == "general.name" and name:
-            value = name
-        elif f.name == "general.file_type":
-            value = file_type
-        writer.add_key_value(f.name, value, vtype, sub_type=sub)
-    if description:
-        writer.add_description(description)
-    for tname, data, raw in planned:
-        if raw is None:
-            writer.add_tensor(tname, data)
-        else:
-            writer.add_tensor(tname, data, raw_shape=data.shape, raw_dtype=raw)
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
-    tmp.replace(out)  # never a half-written model under the real name
+    with atomic_write(out) as tmp:  # never a half-written model under the real name
+        writer = gguf.GGUFWriter(str(tmp), arch)
+        for f in reader.fields.values():
+            if f.name == "general.architecture" or f.name.startswith("GGUF."):
+                continue  # written by GGUFWriter itself
+            vtype = f.types[0]
+            sub = f.types[-1] if vtype == gguf.GGUFValueType.ARRAY else None
+            value = f.contents()
+            if f.name == "general.name" and name:
+                value = name
+            elif f.name == "general.file_type":
+                value = file_type
+            writer.add_key_value(f.name, value, vtype, sub_type=sub)
+        if description:
+            writer.add_description(description)
+        for tname, data, raw in planned:
+            if raw is None:
+                writer.add_tensor(tname, data)
+            else:
+                writer.add_tensor(tname, data, raw_shape=data.shape, raw_dtype=raw)
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_tensors_to_file()
+        writer.close()
     report.bytes = out.stat().st_size
     return report
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from arena.errors import UserError
 from arena.records import Messages
+from arena.training.diversity import same_text
 
 MIX_META = {"family": "mix", "role": "mix", "criterion": None, "match_id": None, "chosen_variant": None,
             "rejected_variant": None, "chosen_rank": None, "rejected_rank": None, "margin": None,
@@ -72,7 +73,7 @@ def _instruction(row: dict[str, Any]) -> tuple[str, str] | None:
 
 
 def _same(a: Messages, b: Messages) -> bool:
-    return [" ".join(m["content"].split()) for m in a] == [" ".join(m["content"].split()) for m in b]
+    return len(a) == len(b) and all(same_text(x["content"], y["content"]) for x, y in zip(a, b))
 
 
 def load_mix(path: str | Path, answer_with: str | None = None, variants: dict[str, Any] | None = None,
@@ -138,7 +139,7 @@ async def _answer(instructions: list[tuple[int, str, str]], variant: str, varian
                                    seed=seed * 100_003 + i)
             except CallFailed:
                 return None
-            if " ".join(got.text.split()) == " ".join(answer.split()):
+            if same_text(got.text, answer):
                 return None  # the model already answers like the reference: nothing to prefer
             return {"prompt": [{"role": "user", "content": prompt}],
                     "chosen": [{"role": "assistant", "content": answer}],

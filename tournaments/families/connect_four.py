@@ -15,9 +15,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from arena.engine.family import FamilyOptionError, option, reject_unknown
-from arena.records import PLAYER, Entry, FormatFailure, MatchResult, RankedSet
-from tournaments.kit.moves import MoveRecord, ask_move
+from arena.engine.family import FamilyOptionError, family_options
+from arena.records import MatchResult, Messages
+from arena.schema import Schema, setting
+from tournaments.kit.board import play_game
 
 DISCS = ("X", "O")
 EMPTY = "."
@@ -80,61 +81,54 @@ class ConnectFourFamily:
     open_ended: bool = False
 
     async def play(self, ctx) -> MatchResult:
-        board = Board(self.rows, self.cols, self.connect)
-        record = MoveRecord()
-        moves: list[int] = []
-        scores, termination = [0.5, 0.5], f"draw: the board is full with no line of {self.connect}"
-        while not board.full():
-            seat = board.plies % 2
-            col = await self._ask_column(ctx, board, seat, record)
-            if col is None:
-                record.failures.append(FormatFailure(ctx.seats[seat], seat, PLAYER, "forfeit",
-                                              f"no legal column after {self.max_retries + 1} tries at ply "
-                                              f"{board.plies + 1}"))
-                ctx.log("forfeit", seat=seat, variant=ctx.seats[seat], ply=board.plies + 1)
-                scores = [1.0, 1.0]
-                scores[seat] = 0.0
-                termination = f"{DISCS[seat]} forfeits (no legal column)"
-                break
-            moves.append(col)
-            won = board.drop(col, DISCS[seat])
-            ctx.log("move", ply=board.plies, seat=seat, column=col)
-            if won:
-                scores = [0.0, 0.0]
-                scores[seat] = 1.0
-                termination = f"{DISCS[seat]} connects {self.connect}"
-                break
-        return self._result(ctx, board, moves, scores, termination, record)
+        return await play_game(ctx, ConnectFourGame(self), max_retries=self.max_retries, max_tokens=self.max_tokens)
 
-    async def _ask_column(self, ctx, board: Board, seat: int, record: MoveRecord) -> int | None:
-        legal = board.legal()
-        choices = tuple(str(c) for c in legal)
-        messages = [*FORMAT_EXAMPLE, {"role": "user", "content": self._prompt(board, seat, choices)}]
-        return await ask_move(ctx, seat, messages, lambda text: parse_column(text, legal, board.cols),
-                              choices=choices, legal_label="Legal columns",
-                              ply=board.plies + 1, max_retries=self.max_retries, max_tokens=self.max_tokens,
-                              record=record)
 
-    def _prompt(self, board: Board, seat: int, choices: tuple[str, ...]) -> str:
-        return (f"You play Connect Four as {DISCS[seat]}; your opponent is {DISCS[1 - seat]}. Drop a disc into a "
-                f"column; {self.connect} in a row (across, up or diagonal) wins.\n"
-                f"Board (column numbers on top, bottom row last):\n{board.render()}\n"
-                f"Pick one column from the list. Legal columns: {' '.join(choices)}")
+class ConnectFourGame:
+    """One game under the family's options, run by tournaments/kit/board.py."""
 
-    def _result(self, ctx, board: Board, moves: list[int], scores: list[float], termination: str,
-                record: MoveRecord) -> MatchResult:
-        entries = []
-        for seat in (0, 1):
-            rank = 0 if scores[seat] >= scores[1 - seat] else 1
-            entries.append(Entry(ctx.seats[seat], " ".join(str(c) for c in moves[seat::2]), rank, scores[seat], seat))
-        # The entries are whole games, not answers to one prompt: rated, never exported as pairs.
-        outcome = RankedSet(PLAYER, [{"role": "user", "content": "Play a game of Connect Four."}], entries,
-                            criterion="outcome", exportable=False)
-        score_txt = "-".join("½" if s == 0.5 else str(int(s)) for s in scores)
-        details: dict[str, Any] = {"moves": moves, "termination": termination, "plies": board.plies,
-                                   "board": board.render(), "scores": scores}
-        return MatchResult([outcome, *record.corrections], summary=f"{score_txt} {termination}",
-                           failures=record.failures, details=details)
+    title, sides, noun = "Connect Four", DISCS, "column"
+
+    def __init__(self, family: ConnectFourFamily):
+        self.connect = family.connect
+        self.board = Board(family.rows, family.cols, family.connect)
+        self.moves: list[int] = []
+        self.winner: int | None = None
+
+    def legal_moves(self) -> list[str]:
+        return [str(c) for c in self.board.legal()]
+
+    def prompt(self, seat: int, legal: list[str]) -> Messages:
+        return [*FORMAT_EXAMPLE, {"role": "user", "content": (
+            f"You play Connect Four as {DISCS[seat]}; your opponent is {DISCS[1 - seat]}. Drop a disc into a "
+            f"column; {self.connect} in a row (across, up or diagonal) wins.\n"
+            f"Board (column numbers on top, bottom row last):\n{self.board.render()}\n"
+            f"Pick one column from the list. Legal columns: {' '.join(legal)}")}]
+
+    def parse(self, text: str) -> tuple[int | None, str]:
+        return parse_column(text, self.board.legal(), self.board.cols)
+
+    def apply(self, col: int) -> tuple[str, dict[str, Any]]:
+        seat = len(self.moves) % 2
+        self.moves.append(col)
+        if self.board.drop(col, DISCS[seat]):
+            self.winner = seat
+        return str(col), {"column": col}
+
+    def outcome(self) -> tuple[list[float], str] | None:
+        if self.winner is not None:
+            scores = [0.0, 0.0]
+            scores[self.winner] = 1.0
+            return scores, f"{DISCS[self.winner]} connects {self.connect}"
+        if self.board.full():
+            return [0.5, 0.5], f"draw: the board is full with no line of {self.connect}"
+        return None
+
+    def record(self, ctx, scores: list[float]) -> dict[str, Any]:
+        return {"moves": self.moves}
+
+    def position(self) -> dict[str, Any]:
+        return {"board": self.board.render()}
 
 
 def parse_column(text: str | None, legal: list[int], cols: int) -> tuple[int | None, str]:
@@ -153,16 +147,17 @@ def parse_column(text: str | None, legal: list[int], cols: int) -> tuple[int | N
     return None, f"column {col} is full"
 
 
+class ConnectFourOptions(Schema):
+    """[families.connect-four]"""
+    rows: int = setting(6, ge=2)
+    cols: int = setting(7, ge=2)
+    connect: int = setting(4, ge=2)
+    max_retries: int = setting(2, ge=0)
+    max_tokens: int = setting(8, ge=1)
+
+
 def create(options: dict[str, Any]) -> ConnectFourFamily:
-    known = {"rows", "cols", "connect", "max_retries", "max_tokens"}
-    reject_unknown(options, known, "connect-four")
-    fam = ConnectFourFamily(
-        rows=option(options, "rows", 6, int, "connect-four", minimum=2),
-        cols=option(options, "cols", 7, int, "connect-four", minimum=2),
-        connect=option(options, "connect", 4, int, "connect-four", minimum=2),
-        max_retries=option(options, "max_retries", 2, int, "connect-four", minimum=0),
-        max_tokens=option(options, "max_tokens", 8, int, "connect-four", minimum=1),
-    )
+    fam = ConnectFourFamily(**family_options(ConnectFourOptions, options, "connect-four").model_dump())
     if fam.rows > 50 or fam.cols > 50:
         raise FamilyOptionError("[families.connect-four] rows and cols must be at most 50")
     if fam.connect > max(fam.rows, fam.cols):

@@ -23,14 +23,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from arena.engine.family import FamilyOptionError, option, reject_unknown
+from arena.engine.family import family_options
 from arena.records import PLAYER, Entry, MatchResult, RankedSet
-from referees.collect import Judging, JudgingOptions
-from referees.ethics import DEFAULT_WEIGHT, dense_ranks, ethics_penalties
-from referees.panel import PANEL_OPTIONS, Candidate
+from arena.schema import setting
+from referees.aggregate import dense_ranks
+from referees.collect import JudgedOptions, Judging, JudgingOptions
+from referees.ethics import DEFAULT_WEIGHT, ethics_penalties
+from referees.panel import Candidate
 from referees.prompts import RUBRICS
 from tournaments.kit.extract import FormatError
-from tournaments.kit.reprompt import ask_parsed
+from tournaments.kit.turns import Talk, take_turns
 
 ITEM_TYPES = ("books", "hats", "balls", "apples", "pens", "lamps")
 _KEYWORD = re.compile(r"^[\s*>#-]*(SAY|TELL\s+P\d+|PROPOSE|ACCEPT|PASS)\b\s*:?\s*(.*)$", re.I)
@@ -170,9 +172,9 @@ class NegotiationFamily:
                 f"Each turn write one or more lines:\nSAY: <message to everyone>\nTELL P2: <private message>\n"
                 f"PROPOSE: {example}\nACCEPT (agree to the proposal on the table)\nPASS")
 
-    def prompt(self, ctx, setup: Setup, seat: int, rules: str, events: list[tuple[int | None, str]],
+    def prompt(self, ctx, setup: Setup, seat: int, rules: str, talk: Talk,
                standing, accepted: set[int], round_no: int) -> list[dict[str, str]]:
-        seen = [text for to, text in events if to is None or to == seat][-self.history:]
+        seen = talk.seen(seat, self.history)
         values = ", ".join(f"{t}: {v} each" for t, v in setup.values[seat].items())
         table = "nothing"
         if standing is not None:
@@ -190,46 +192,33 @@ class NegotiationFamily:
         setup = make_setup(ctx.rng, n)
         rules = self.rules(setup, n)
         judging = Judging(ctx, self.judging)
-        events: list[tuple[int | None, str]] = []  # (private recipient or None, line)
-        conduct: dict[int, list[str]] = {s: [] for s in range(n)}
+        talk = Talk(n)
         standing: tuple[int, list[dict[str, int]]] | None = None
         accepted: set[int] = set()
         deal = None
-        for round_no in range(self.rounds):
-            for seat, player in enumerate(ctx.seats):
-                msgs = self.prompt(ctx, setup, seat, rules, events, standing, accepted, round_no)
-                got = await ask_parsed(ctx, player, PLAYER, msgs,
-                                       lambda t, s=seat: parse_turn(t, s, setup, n, standing),
-                                       seat=seat, max_tokens=self.turn_tokens, what="turn")
-                if got.failure:
-                    judging.failures.append(got.failure)
-                    conduct[seat].append(f"(invalid turn: {got.text[:200]})")
-                    continue
-                turn: Turn = got.value
-                me = f"P{seat + 1}"
-                for line in turn.say:
-                    events.append((None, f"{me}: {line}"))
-                    conduct[seat].append(f"SAY: {line}")
-                for to, line in turn.tell:
-                    events.append((to, f"{me} (privately to you): {line}"))
-                    conduct[seat].append(f"TELL P{to + 1}: {line}")
-                if turn.proposal is not None:
-                    standing, accepted = (seat, turn.proposal), set()
-                    line = " | ".join(f"P{s + 1} {describe_share(sh)}" for s, sh in enumerate(turn.proposal))
-                    events.append((None, f"{me} PROPOSES {line}"))
-                    conduct[seat].append(f"PROPOSE: {line}")
-                elif turn.accept and standing is not None:
-                    accepted.add(seat)
-                    events.append((None, f"{me} ACCEPTS"))
-                    conduct[seat].append("ACCEPT")
-                ctx.log("turn", seat=seat, round=round_no, say=turn.say, tell=turn.tell,
-                        proposal=turn.proposal, accept=turn.accept)
-                if standing is not None and accepted >= set(range(n)) - {standing[0]}:
-                    deal = standing
-                    break
-            if deal:
-                break
-        return await self._result(ctx, setup, rules, deal, conduct, judging)
+
+        def act(seat: int, round_no: int, turn: Turn) -> bool:
+            nonlocal standing, accepted, deal
+            me = f"P{seat + 1}"
+            if turn.proposal is not None:
+                standing, accepted = (seat, turn.proposal), set()
+                line = " | ".join(f"P{s + 1} {describe_share(sh)}" for s, sh in enumerate(turn.proposal))
+                talk.acted(seat, f"{me} PROPOSES {line}", f"PROPOSE: {line}")
+            elif turn.accept and standing is not None:
+                accepted.add(seat)
+                talk.acted(seat, f"{me} ACCEPTS", "ACCEPT")
+            ctx.log("turn", seat=seat, round=round_no, say=turn.say, tell=turn.tell,
+                    proposal=turn.proposal, accept=turn.accept)
+            if standing is not None and accepted >= set(range(n)) - {standing[0]}:
+                deal = standing
+                return True
+            return False
+
+        await take_turns(ctx, talk, rounds=self.rounds,
+                         prompt=lambda seat, r: self.prompt(ctx, setup, seat, rules, talk, standing, accepted, r),
+                         parse=lambda t, seat: parse_turn(t, seat, setup, n, standing), act=act,
+                         failures=judging.failures, max_tokens=self.turn_tokens, what="turn")
+        return await self._result(ctx, setup, rules, deal, talk.conduct, judging)
 
     async def _result(self, ctx, setup: Setup, rules: str, deal, conduct, judging: Judging) -> MatchResult:
         n = len(ctx.seats)
@@ -262,19 +251,22 @@ class NegotiationFamily:
                            details=judging.details)
 
 
-KNOWN = {"players", "rounds", "turn_tokens", "ethics_weight", "history"} | PANEL_OPTIONS
+class NegotiationOptions(JudgedOptions):
+    """[families.negotiation]"""
+    players: int = setting(2, ge=2)
+    rounds: int = setting(4, ge=1)
+    turn_tokens: int = setting(90, ge=16)
+    history: int = setting(10, ge=1)
+    ethics_weight: float = setting(DEFAULT_WEIGHT, ge=0, le=1)
 
 
 def create(options: dict[str, Any]) -> NegotiationFamily:
-    reject_unknown(options, KNOWN, "negotiation")
-    weight = option(options, "ethics_weight", DEFAULT_WEIGHT, float, "negotiation", minimum=0)
-    if weight > 1:
-        raise FamilyOptionError(f"[families.negotiation] ethics_weight must be between 0 and 1, got {weight}")
+    opts = family_options(NegotiationOptions, options, "negotiation")
     return NegotiationFamily(
-        seats=option(options, "players", 2, int, "negotiation", minimum=2),
-        rounds=option(options, "rounds", 4, int, "negotiation", minimum=1),
-        turn_tokens=option(options, "turn_tokens", 90, int, "negotiation", minimum=16),
-        ethics_weight=weight,
-        history=option(options, "history", 10, int, "negotiation", minimum=1),
-        judging=JudgingOptions.read(options, "negotiation"),
+        seats=opts.players,
+        rounds=opts.rounds,
+        turn_tokens=opts.turn_tokens,
+        history=opts.history,
+        ethics_weight=opts.ethics_weight,
+        judging=JudgingOptions.read(opts),
     )

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from arena.records import PLAYER, Entry, FormatFailure, Messages, RankedSet
+from tournaments.kit.extract import FormatError
+from tournaments.kit.reask import ask_checked
 
 LEGAL_MOVE = "legal-move"
 
@@ -38,27 +40,28 @@ async def ask_move(ctx, seat: int, messages: Messages, parse: Parse, *, choices:
                    legal_label: str, ply: int, max_retries: int, max_tokens: int,
                    record: MoveRecord) -> Any | None:
     """The parsed move, or None when every try was unusable (a forfeit). A re-prompt gives
-    the reason and lists the choices after `legal_label` ("Legal moves")."""
+    the reason and lists the choices after `legal_label` ("Legal moves"). The loop is
+    tournaments.kit.reask's; a failed call fails the match (it is replayed), as before."""
     variant = ctx.seats[seat]
-    convo = list(messages)
-    unusable: list[str] = []
-    for attempt in range(max_retries + 1):
-        completion = await ctx.ask(variant, PLAYER, convo, choices=choices, max_tokens=max_tokens)
-        move, reason = parse(completion.text)
-        if move is not None:
-            if unusable:
-                record.corrections.append(correction(variant, seat, messages, completion.text, unusable))
-            return move
+
+    def check(text: str) -> Any:
+        move, reason = parse(text)
+        if move is None:
+            raise FormatError(reason)
+        return move
+
+    got = await ask_checked(ctx, variant, PLAYER, messages, check, max_tokens=max_tokens, retries=max_retries,
+                            what="move", seat=seat, choices=choices,
+                            reprompt=lambda reason: f"{reason}. {legal_label}: {' '.join(choices)}. "
+                                                    "Reply with one of them only.")
+    if got.call_error is not None:
+        raise got.call_error  # the same error (a cost limit stays a cost limit)
+    for reason in got.reasons:
         kind = "unparseable" if reason.startswith("no ") else "illegal-move"
         record.failures.append(FormatFailure(variant, seat, PLAYER, kind, f"ply {ply}: {reason}"))
-        ctx.log("format-failure", seat=seat, variant=variant, attempt=attempt + 1, reason=reason,
-                answer=completion.text[:200])
-        unusable.append(completion.text)
-        convo = convo + [
-            {"role": "assistant", "content": completion.text},
-            {"role": "user", "content": f"{reason}. {legal_label}: {' '.join(choices)}. Reply with one of them only."},
-        ]
-    return None
+    if got.ok and got.reasons:
+        record.corrections.append(correction(variant, seat, messages, got.text, got.answers[:-1]))
+    return got.value
 
 
 def correction(variant: str, seat: int, prompt: Messages, legal: str, unusable: list[str]) -> RankedSet:

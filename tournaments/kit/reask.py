@@ -1,8 +1,11 @@
-"""Ask a model for structured output, re-asking once with the reason when it is unusable.
+"""Ask a model for structured output, re-asking with the reason when it is unusable.
 
-The policy for authored material (challenges, validators, programs): one re-ask that
-quotes what was wrong, then the answer is dropped and recorded as a FormatFailure (not
-a skill loss). The check may be async, e.g. running a validator in the sandbox.
+The one re-ask loop of the families. The default policy (authored material, turns, answers):
+one re-ask that quotes what was wrong, then the answer is dropped and recorded as a
+FormatFailure (not a skill loss). The check may be async, e.g. running a validator in the
+sandbox. Board games (tournaments.kit.moves) use the same loop with more retries and their
+own re-prompt listing the legal moves. (The referee panel's re-ask, referees/panel.py, is
+batched by phase so that the order of calls stays fixed, and lives below the families.)
 """
 from __future__ import annotations
 
@@ -28,9 +31,12 @@ class Attempted:
     variant: str
     value: Any = None
     text: str = ""  # the last answer (what gets ranked)
+    answers: list[str] = field(default_factory=list)  # every answer, in order (the last is `text`)
     reasons: list[str] = field(default_factory=list)  # one per unusable answer
     failed_call: str | None = None
     seat: int | None = None
+    # the call's own exception, for a caller that must fail the match with it (e.g. a cost limit)
+    call_error: CallFailed | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -40,11 +46,14 @@ class Attempted:
 async def ask_checked(ctx: "MatchContext", variant: str, role: str, messages: Messages, check: Check, *,
                       max_tokens: int | None, retries: int = 1, what: str = "answer", seat: int | None = None,
                       failures: list[FormatFailure] | None = None,
-                      choices: tuple[str, ...] | None = None) -> Attempted:
+                      choices: tuple[str, ...] | None = None,
+                      reprompt: Callable[[str], str] | None = None) -> Attempted:
     """Ask, check, and on FormatError re-ask (up to `retries` times) with the reason.
 
     Every unusable answer is appended to `failures` as kind "unparseable" (kind "call-failed"
     when the model call itself failed), so format problems stay apart from skill losses.
+    `reprompt(reason)` is what the model is told after an unusable answer (default: the
+    reason and a request to follow the required format).
     """
     out = Attempted(variant, seat=seat)
     convo = list(messages)
@@ -52,12 +61,13 @@ async def ask_checked(ctx: "MatchContext", variant: str, role: str, messages: Me
         try:
             completion = await ctx.ask(variant, role, convo, max_tokens=max_tokens, choices=choices)
         except CallFailed as exc:
-            out.failed_call = str(exc)
+            out.failed_call, out.call_error = str(exc), exc
             if failures is not None:
                 failures.append(FormatFailure(variant, seat, role, "call-failed", f"{what}: {exc}"[:500]))
             ctx.log("call-failed", variant=variant, role=role, what=what, error=str(exc)[:300])
             return out
         out.text = completion.text
+        out.answers.append(completion.text)
         try:
             value = check(completion.text)
             if inspect.isawaitable(value):
@@ -68,11 +78,11 @@ async def ask_checked(ctx: "MatchContext", variant: str, role: str, messages: Me
             if failures is not None:
                 failures.append(FormatFailure(variant, seat, role, "unparseable",
                                               f"{what} (attempt {attempt + 1}): {reason}"))
-            ctx.log("format-failure", variant=variant, role=role, what=what, attempt=attempt + 1, reason=reason,
-                    answer=completion.text[:300])
-            convo = convo + [{"role": "assistant", "content": completion.text[:4000]},
-                             {"role": "user", "content": f"That {what} cannot be used: {reason}\nPlease answer "
-                                                         f"again, following the required format exactly."}]
+            ctx.log("format-failure", variant=variant, role=role, what=what, seat=seat, attempt=attempt + 1,
+                    reason=reason, answer=completion.text[:300])
+            again = (reprompt(reason) if reprompt is not None else
+                     f"That {what} cannot be used: {reason}\nPlease answer again, following the required format exactly.")
+            convo = convo + [{"role": "assistant", "content": completion.text[:4000]}, {"role": "user", "content": again}]
             continue
         out.value = value
         return out

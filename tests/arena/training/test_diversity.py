@@ -1,14 +1,19 @@
 """Diversity of sets of generations and the near-duplicate penalty."""
-import asyncio
 import time
 
 import pytest
 
-from arena.training import diversity
-from arena.engine.gateway import Gateway
-from arena.engine.match import MatchContext
 from arena.engine.store import Store
-from arena.records import AUTHOR, PLAYER, REFEREE, Entry, MatchResult, RankedSet, ScheduledMatch, Variant
+from arena.records import (
+    AUTHOR,
+    PLAYER,
+    REFEREE,
+    Entry,
+    MatchResult,
+    RankedSet,
+    ScheduledMatch,
+)
+from arena.training import diversity
 
 SAME = ["The capital of France is Paris.", "The capital of France is Paris!", "the capital of france is paris"]
 VARIED = ["Paris, on the Seine.", "A city of bridges and cafés: Paris.", "France's capital? Paris, since 987."]
@@ -31,16 +36,6 @@ def test_measures_on_edge_cases():
     assert diversity.lexical_similarity("a b c", "a b c") == 1.0
     assert diversity.lexical_similarity("", "words") == 0.0
     assert diversity.compression_ratio(["x" * 500, "x" * 500]) < 0.7
-
-
-def test_penalize_moves_near_duplicates_below_their_ties_only():
-    rs = RankedSet(PLAYER, [{"role": "user", "content": "Name a use for a brick."}], [
-        Entry("x", "Use it as a doorstop.", 0), Entry("y", "Grind it into red pigment.", 0),
-        Entry("z", "Use it as a doorstop!", 1), Entry("w", "A tiny pizza oven.", 1), Entry("v", "Nothing.", 2)])
-    out, dup = diversity.penalize(rs)
-    assert dup == [True, False, True, False, False]
-    ranks = {e.variant: e.rank for e in out.entries}
-    assert ranks["y"] < ranks["x"] < ranks["w"] < ranks["z"] < ranks["v"]  # never jumps a rank level
 
 
 def test_semantic_near_duplicates_with_the_packaged_embedder():
@@ -96,26 +91,6 @@ def test_variant_diversity_is_shown_next_to_ratings(tmp_path, capsys):
     assert rows["a"]["diversity"] == rows["b"]["diversity"] == 0.5  # distinct answers, copied questions
 
 
-def _ctx(tmp_path, variants):
-    m = ScheduledMatch("m0", "t", "story", ("a", "b"), 0, 0, 0, 1)
-    return MatchContext(match=m, gateway=Gateway(variants))
-
-
-def test_sets_ranked_for_variability_by_measure_and_by_referee(tmp_path):
-    sets = {"collapsed": SAME, "varied": VARIED}
-    prompt = [{"role": "user", "content": "What is the capital of France?"}]
-    ref = Variant("ref", "mock/constant", options={"text": "A > B"})  # prefers set A = "collapsed"
-    ctx = _ctx(tmp_path, {"ref": ref})
-
-    measured = asyncio.run(diversity.rank_sets_for_variability(ctx, prompt, sets))
-    assert [e.variant for e in sorted(measured.entries, key=lambda e: e.rank)] == ["varied", "collapsed"]
-    assert measured.criterion == "variability" and measured.rated is False
-
-    judged = asyncio.run(diversity.rank_sets_for_variability(ctx, prompt, sets, referee="ref"))
-    assert [e.variant for e in sorted(judged.entries, key=lambda e: e.rank)] == ["collapsed", "varied"]
-    assert ctx.calls and ctx.calls[0].role == REFEREE
-
-    ctx2 = _ctx(tmp_path, {"ref": Variant("ref", "mock/constant", options={"text": "no idea"})})
-    unreadable = asyncio.run(diversity.rank_sets_for_variability(ctx2, prompt, sets, referee="ref"))
-    assert [e.variant for e in sorted(unreadable.entries, key=lambda e: e.rank)] == ["varied", "collapsed"]
-    assert any(t.get("note") == "unreadable ranking" for t in ctx2.transcript)
+def test_same_text_ignores_only_whitespace():
+    assert diversity.same_text("The  answer\n is 4 ", "The answer is 4")
+    assert not diversity.same_text("The answer is 4", "the answer is 4")

@@ -31,16 +31,19 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from arena.engine.family import option, reject_unknown
+from arena.engine.family import family_options
 from arena.engine.gateway import CallFailed
-from arena.records import AUTHOR, PLAYER, Entry, FormatFailure, MatchResult, RankedSet
+from arena.records import PLAYER, Entry, FormatFailure, MatchResult, RankedSet
+from arena.schema import setting
+from referees.aggregate import dense_ranks
 from referees.meta import keep_panel
-from referees.panel import Candidate, judge
+from referees.panel import Candidate, PanelOptions, judge
 from referees.sandbox import run_python
 from tournaments.families.predict_output.programs import BUILTIN_PROGRAMS
+from tournaments.kit.authored import propose, rank_proposals
 from tournaments.kit.extract import FormatError, clean_str, code_blocks, last_json_object, pick
-from tournaments.kit.ranking import accuracy_set, lexicographic, panel_ranks, ranks_from_scores
-from tournaments.kit.reask import Attempted, ask_checked
+from tournaments.kit.ranking import accuracy_set
+from tournaments.kit.reask import Attempted
 
 NAME = "predict-output"
 MAX_PROGRAM_CHARS = 4000
@@ -197,30 +200,18 @@ class PredictOutputFamily:
             return await check_program(question, code, timeout_s=self.timeout_s, memory_mb=self.memory_mb,
                                        max_output=self.max_output_chars, author=author)
 
-        attempts = await asyncio.gather(*(
-            ask_checked(ctx, a, AUTHOR, prompt, lambda t, a=a: check(t, a), max_tokens=self.author_tokens,
-                        retries=self.retries, what="question and program", failures=failures) for a in authors))
+        attempts = await propose(ctx, authors, prompt, check, max_tokens=self.author_tokens, retries=self.retries,
+                                 what="question and program", failures=failures)
         details["authored"] = [{"author": a.variant, "ok": a.ok, "reasons": a.reasons, "call_failed": a.failed_call}
                                for a in attempts]
-        valid = [a for a in attempts if a.ok]
-        if not valid:
+        if not any(a.ok for a in attempts):
             return await self._builtin(ctx, details, "no author wrote a usable question and program")
-        panel = None
-        if len(valid) >= 2:
-            panel = await judge(ctx, role=AUTHOR, task="Questions with short Python programs whose printed output "
-                                "answers them, for others to predict.", rubric=RUBRIC_QUESTION, criterion="question",
-                                candidates=[Candidate(a.variant, a.value.shown() + f"\n\nOutput:\n{a.value.output}")
-                                            for a in valid], prompt=prompt)
-            await keep_panel(ctx, panel, "Rank question/program pairs", RUBRIC_QUESTION, self.meta, failures, details,
-                             sets)
-        answered = [a for a in attempts if a.failed_call is None]
-        pr = panel_ranks(panel, len(valid))
-        ranks = lexicographic([(0, pr[valid.index(a)]) if a.ok else (1, 0) for a in answered])
-        if len(set(ranks)) > 1:
-            sets.append(RankedSet(AUTHOR, prompt, [Entry(a.variant, a.text, r) for a, r in zip(answered, ranks)],
-                                  "question", panel.ranked.agreement if panel else None))
-        best = [a for a, r in zip(valid, pr) if r == min(pr)]
-        chosen = best[0] if len(best) == 1 else ctx.rng.choice(best)
+        authored = await rank_proposals(
+            ctx, attempts, prompt=prompt, task="Questions with short Python programs whose printed output answers "
+            "them, for others to predict.", rubric=RUBRIC_QUESTION, criterion="question",
+            render=lambda p: p.shown() + f"\n\nOutput:\n{p.output}", meta_task="Rank question/program pairs",
+            meta=self.meta, failures=failures, details=details, sets=sets)
+        chosen = authored.best(ctx.rng)
         details["program_source"] = f"author:{chosen.variant}"
         return chosen.value
 
@@ -247,7 +238,7 @@ class PredictOutputFamily:
             if not a.value.strip():
                 failures.append(FormatFailure(a.variant, a.seat, PLAYER, "unparseable", "empty prediction"))
         scores = [similarity(a.value or "", program.output) for a in answers]
-        ranks = ranks_from_scores(scores, places=4)
+        ranks = dense_ranks([round(s, 4) for s in scores])
         details["predictions"] = [{"seat": a.seat, "variant": a.variant, "prediction": (a.value or "")[:2000],
                                    "score": sc, "exact": sc == 1.0} for a, sc in zip(answers, scores)]
         panel = await judge(ctx, role=PLAYER, task=f"{program.shown()}\n\nPredict what this program prints.",
@@ -263,19 +254,28 @@ class PredictOutputFamily:
         return RankedSet(PLAYER, prompt, entries, "outcome")
 
 
-KNOWN_OPTIONS = {"seats", "author_tokens", "predict_tokens", "retries", "timeout_s", "memory_mb", "max_output_chars",
-                 "meta_judging", "panel_size", "allow_self_judging", "tournament_players"}
+class PredictOutputOptions(PanelOptions):
+    """[families.predict-output]"""
+    seats: int = setting(2, ge=2)
+    author_tokens: int = setting(256, ge=16)
+    predict_tokens: int = setting(96, ge=4)
+    retries: int = setting(1, ge=0)
+    timeout_s: float = setting(5.0, ge=0.5)
+    memory_mb: int = setting(256, ge=32)
+    max_output_chars: int = setting(2000, ge=16)
+    meta_judging: bool = True
+    tournament_players: Any = setting(None, hidden=True)  # an old internal key: still accepted, not listed
 
 
 def create(options: dict[str, Any]) -> PredictOutputFamily:
-    reject_unknown(options, KNOWN_OPTIONS, NAME, {"tournament_players"})
+    opts = family_options(PredictOutputOptions, options, NAME)
     return PredictOutputFamily(
-        seats=option(options, "seats", 2, int, NAME, minimum=2),
-        author_tokens=option(options, "author_tokens", 256, int, NAME, minimum=16),
-        predict_tokens=option(options, "predict_tokens", 96, int, NAME, minimum=4),
-        retries=option(options, "retries", 1, int, NAME, minimum=0),
-        timeout_s=option(options, "timeout_s", 5.0, float, NAME, minimum=0.5),
-        memory_mb=option(options, "memory_mb", 256, int, NAME, minimum=32),
-        max_output_chars=option(options, "max_output_chars", 2000, int, NAME, minimum=16),
-        meta=option(options, "meta_judging", True, bool, NAME),
+        seats=opts.seats,
+        author_tokens=opts.author_tokens,
+        predict_tokens=opts.predict_tokens,
+        retries=opts.retries,
+        timeout_s=opts.timeout_s,
+        memory_mb=opts.memory_mb,
+        max_output_chars=opts.max_output_chars,
+        meta=opts.meta_judging,
     )

@@ -37,11 +37,13 @@ import shutil
 from dataclasses import dataclass, field
 from typing import Any
 
-from arena.engine.family import FamilyOptionError, option, reject_unknown
+from arena.engine.family import FamilyOptionError, family_options
 from arena.engine.gateway import CallFailed
-from arena.records import AUTHOR, PLAYER, Entry, FormatFailure, MatchResult, RankedSet
+from arena.records import PLAYER, Entry, FormatFailure, MatchResult, RankedSet
+from arena.schema import setting
+from referees.aggregate import dense_ranks
 from referees.meta import keep_panel
-from referees.panel import Candidate, PanelResult, judge
+from referees.panel import Candidate, PanelOptions, judge
 from tournaments.families.programming.challenges import BUILTIN_CHALLENGES
 from tournaments.families.programming.harness import LANGUAGES
 from tournaments.families.programming.prompts import (
@@ -67,8 +69,9 @@ from tournaments.families.programming.runs import (
     report_line,
     run_one,
 )
+from tournaments.kit.authored import propose, rank_proposals
 from tournaments.kit.extract import FormatError, extract_code
-from tournaments.kit.ranking import accuracy_set, decided, lexicographic, panel_ranks
+from tournaments.kit.ranking import accuracy_set, panel_ranks
 from tournaments.kit.reask import Attempted, ask_checked
 
 NAME = "programming"
@@ -118,26 +121,19 @@ class ProgrammingFamily:
     # -- 1. challenge ------------------------------------------------------------------------------------
     async def _challenge(self, ctx, authors, domain, language, failures, details, sets) -> Challenge:
         prompt = [{"role": "user", "content": ctx.task_prompt(challenge_prompt(domain, language))}]
-        attempts = await asyncio.gather(*(
-            ask_checked(ctx, a, AUTHOR, prompt, lambda t, a=a: parse_challenge(t, language, a),
-                        max_tokens=self.author_tokens, retries=self.retries, what="challenge", failures=failures)
-            for a in authors))
-        valid = [a for a in attempts if a.ok]
+        attempts = await propose(ctx, authors, prompt, lambda t, a: parse_challenge(t, language, a),
+                                 max_tokens=self.author_tokens, retries=self.retries, what="challenge",
+                                 failures=failures)
         details["challenges"] = [{"author": a.variant, "ok": a.ok, "reasons": a.reasons, "call_failed": a.failed_call,
                                   "title": a.value.title if a.ok else None} for a in attempts]
-        if not valid:
+        if not any(a.ok for a in attempts):
             return self._builtin(ctx, language, details, "no author wrote a usable challenge")
-        panel = None
-        if len(valid) >= 2:
-            panel = await judge(ctx, role=AUTHOR, task=f"Programming challenges for the domain of {domain}.",
-                                candidates=[Candidate(a.variant, a.value.text()) for a in valid],
-                                rubric=RUBRIC_CHALLENGE, criterion="challenge", prompt=prompt)
-            await keep_panel(ctx, panel, f"Rank programming challenges for the domain of {domain}.",
-                             RUBRIC_CHALLENGE, self.meta, failures, details, sets)
-        self._author_set(prompt, attempts, panel, "challenge", sets)
-        ranks = panel_ranks(panel, len(valid))
-        best = [a for a, r in zip(valid, ranks) if r == min(ranks)]
-        chosen = best[0] if len(best) == 1 else ctx.rng.choice(best)
+        authored = await rank_proposals(
+            ctx, attempts, prompt=prompt, task=f"Programming challenges for the domain of {domain}.",
+            rubric=RUBRIC_CHALLENGE, criterion="challenge", render=lambda c: c.text(),
+            meta_task=f"Rank programming challenges for the domain of {domain}.", meta=self.meta,
+            failures=failures, details=details, sets=sets, scored=True)
+        chosen = authored.best(ctx.rng)
         details["challenge_source"] = f"author:{chosen.variant}"
         ctx.log("challenge", source=details["challenge_source"], title=chosen.value.title)
         return chosen.value
@@ -158,10 +154,8 @@ class ProgrammingFamily:
             result = await check_validator(draft, challenge, self.limits)
             return Validator("", author, draft.code, draft.reference, text, result)
 
-        attempts = await asyncio.gather(*(
-            ask_checked(ctx, a, AUTHOR, prompt, lambda t, a=a: check(t, a), max_tokens=self.author_tokens,
-                        retries=self.retries, what="validator", failures=failures)
-            for a in authors))
+        attempts = await propose(ctx, authors, prompt, check, max_tokens=self.author_tokens, retries=self.retries,
+                                 what="validator", failures=failures)
         valid: list[Validator] = []
         for k, a in enumerate(attempts):
             if a.ok:
@@ -170,17 +164,11 @@ class ProgrammingFamily:
         details["validators"] = [{"label": f"V{k + 1}", "author": a.variant, "ok": a.ok, "reasons": a.reasons,
                                   "call_failed": a.failed_call, "check": a.value.check if a.ok else None}
                                  for k, a in enumerate(attempts)]
-        panel = None
-        if len(valid) >= 2:
-            panel = await judge(ctx, role=AUTHOR, task=challenge.text(), rubric=RUBRIC_VALIDATOR,
-                                candidates=[Candidate(v.author, v.summary() + "\n" + v.code) for v in valid],
-                                criterion="validator", prompt=prompt)
-            await keep_panel(ctx, panel, "Rank validators for: " + challenge.title, RUBRIC_VALIDATOR, self.meta,
-                             failures, details, sets)
-        self._author_set(prompt, attempts, panel, "validator", sets)
-        ranks = panel_ranks(panel, len(valid))
-        order = sorted(range(len(valid)), key=lambda k: (ranks[k], k))
-        used = [valid[k] for k in order[: self.validators_used]]
+        authored = await rank_proposals(
+            ctx, attempts, prompt=prompt, task=challenge.text(), rubric=RUBRIC_VALIDATOR, criterion="validator",
+            render=lambda v: v.summary() + "\n" + v.code, meta_task="Rank validators for: " + challenge.title,
+            meta=self.meta, failures=failures, details=details, sets=sets, scored=True)
+        used = [valid[k] for k in authored.order()[: self.validators_used]]
         if challenge.builtin is not None:
             used.insert(0, builtin_validator(challenge, self.limits))
         return used
@@ -213,14 +201,14 @@ class ProgrammingFamily:
                 candidates=[Candidate(attempts[s].variant, report_line(runs[s]) + "\n\n" + codes[s], s) for s in judged],
                 reference="Each answer starts with its validator results from running it in a sandbox.",
                 prompt=prompt, rated=False)
-            truth = lexicographic([(-round(rates[s], 6),) for s in judged])
+            truth = dense_ranks([round(rates[s], 6) for s in judged])
             acc = accuracy_set(details, panel, truth)
             if acc is not None:
                 sets.append(acc)
             await keep_panel(ctx, panel, "Rank solutions to: " + challenge.title, RUBRIC_SOLUTION, self.meta,
                              failures, details, sets)
         referee = panel_ranks(panel, len(judged))
-        ranks = lexicographic([(-round(rates[s], 6), referee[s]) for s in judged])
+        ranks = dense_ranks([(-round(rates[s], 6), referee[s]) for s in judged], lower_is_better=True)
         entries = [Entry(a.variant, a.text, r, round(rates[s], 4), s) for s, (a, r) in enumerate(zip(attempts, ranks))]
         return RankedSet(PLAYER, prompt, entries, "outcome", panel.ranked.agreement if panel else None)
 
@@ -238,37 +226,26 @@ class ProgrammingFamily:
             return "raise SystemExit('forged RESULT')\n" if challenge.language == "python" else "process.exit(3);\n"
         return code
 
-    # -- rankings of authors and referees ------------------------------------------------------------------
-    def _author_set(self, prompt, attempts: list[Attempted], panel: PanelResult | None, criterion: str,
-                    sets: list[RankedSet]) -> None:
-        """Usable work ranked by the panel, unusable work below it; authors whose call failed are left out."""
-        answered = [a for a in attempts if a.failed_call is None]
-        valid = [a for a in answered if a.ok]
-        pr = panel_ranks(panel, len(valid))
-        scores = [e.score for e in panel.ranked.entries] if decided(panel) else [None] * len(valid)
-        keys, score_of = [], []
-        for a in answered:
-            if a.ok:
-                k = valid.index(a)
-                keys.append((0, pr[k]))
-                score_of.append(scores[k])
-            else:
-                keys.append((1, 0))
-                score_of.append(0.0)
-        ranks = lexicographic(keys)
-        if len(set(ranks)) < 2:
-            return  # everyone tied (or alone): nothing to learn, nothing to rate
-        entries = [Entry(a.variant, a.text, r, s) for a, r, s in zip(answered, ranks, score_of)]
-        sets.append(RankedSet(AUTHOR, prompt, entries, criterion, panel.ranked.agreement if panel else None))
 
-
-KNOWN_OPTIONS = {"seats", "languages", "domains", "author_tokens", "code_tokens", "validators_used", "retries",
-                 "timeout_s", "memory_mb", "meta_judging", "panel_size", "allow_self_judging", "tournament_players"}
+class ProgrammingOptions(PanelOptions):
+    """[families.programming]"""
+    seats: int = setting(2, ge=2)
+    languages: list[str] = setting(["python"], must="a non-empty list of distinct names from: "
+                                                    + ", ".join(LANGUAGES))
+    domains: list[str] = setting(list(DOMAINS), must="a non-empty list of strings")
+    author_tokens: int = setting(384, ge=16)
+    code_tokens: int = setting(384, ge=16)
+    validators_used: int = setting(2, ge=1)
+    retries: int = setting(1, ge=0)
+    timeout_s: float = setting(5.0, ge=0.5)
+    memory_mb: int = setting(256, ge=32)
+    meta_judging: bool = True
+    tournament_players: Any = setting(None, hidden=True)  # an old internal key: still accepted, not listed
 
 
 def create(options: dict[str, Any]) -> ProgrammingFamily:
-    reject_unknown(options, KNOWN_OPTIONS, NAME, {"tournament_players"})
-    languages = option(options, "languages", ["python"], list, NAME)
+    opts = family_options(ProgrammingOptions, options, NAME)
+    languages = opts.languages
     if not languages or any(lang not in LANGUAGES for lang in languages) or len(set(languages)) != len(languages):
         raise FamilyOptionError(f"[families.{NAME}] languages must be a non-empty list of distinct names from: "
                                 f"{', '.join(LANGUAGES)}; got {languages!r}")
@@ -279,19 +256,18 @@ def create(options: dict[str, Any]) -> ProgrammingFamily:
                                     "this host does not have")
         languages = [lang for lang in languages if lang != "javascript"]
         notes.append("javascript skipped: node is not installed on this host")
-    domains = option(options, "domains", list(DOMAINS), list, NAME)
+    domains = opts.domains
     if not domains or not all(isinstance(d, str) and d.strip() for d in domains):
         raise FamilyOptionError(f"[families.{NAME}] domains must be a non-empty list of strings")
     return ProgrammingFamily(
-        seats=option(options, "seats", 2, int, NAME, minimum=2),
+        seats=opts.seats,
         languages=tuple(languages),
         domains=tuple(d.strip() for d in domains),
-        author_tokens=option(options, "author_tokens", 384, int, NAME, minimum=16),
-        code_tokens=option(options, "code_tokens", 384, int, NAME, minimum=16),
-        validators_used=option(options, "validators_used", 2, int, NAME, minimum=1),
-        retries=option(options, "retries", 1, int, NAME, minimum=0),
-        limits=Limits(option(options, "timeout_s", 5.0, float, NAME, minimum=0.5),
-                      option(options, "memory_mb", 256, int, NAME, minimum=32)),
-        meta=option(options, "meta_judging", True, bool, NAME),
+        author_tokens=opts.author_tokens,
+        code_tokens=opts.code_tokens,
+        validators_used=opts.validators_used,
+        retries=opts.retries,
+        limits=Limits(opts.timeout_s, opts.memory_mb),
+        meta=opts.meta_judging,
         notes=tuple(notes),
     )

@@ -23,15 +23,18 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from arena.engine.family import FamilyOptionError, option, reject_unknown
+from arena.engine.family import family_options
 from arena.records import AUTHOR, PLAYER, Entry, MatchResult, RankedSet
-from referees.collect import Judging, JudgingOptions
-from referees.ethics import DEFAULT_WEIGHT, dense_ranks, ethics_penalties
-from referees.panel import PANEL_OPTIONS, Candidate, author_pool
+from arena.schema import setting
+from referees.aggregate import dense_ranks
+from referees.collect import JudgedOptions, Judging, JudgingOptions
+from referees.ethics import DEFAULT_WEIGHT, ethics_penalties
+from referees.panel import Candidate, author_pool
 from referees.prompts import RUBRICS
 from tournaments.families.social.spec import FALLBACK_SPECS, GameSpec, parse_spec, spec_example
 from tournaments.kit.extract import FormatError
 from tournaments.kit.reprompt import ask_parsed
+from tournaments.kit.turns import Talk, take_turns
 
 _KEY = re.compile(r"^[\s*>#-]*([A-Za-z][A-Za-z ]{0,29}?)\s*(?:\b(P\d+))?\s*:\s*(.*)$")
 
@@ -143,48 +146,38 @@ class SocialFamily:
         spec = await self.choose_game(ctx, judging)
         judging.details["spec"] = spec.model_dump()
         rules = self.rules(spec, n)
-        events: list[tuple[int | None, str]] = []
-        conduct: dict[int, list[str]] = {s: [] for s in range(n)}
-        for turn in range(spec.turns):
-            for seat, player in enumerate(ctx.seats):
-                got = await ask_parsed(ctx, player, PLAYER, self.prompt(ctx, spec, rules, seat, events, turn),
-                                       lambda t, s=seat: parse_move(t, s, n, spec.actions), seat=seat,
-                                       max_tokens=self.turn_tokens, what="move")
-                if got.failure:
-                    judging.failures.append(got.failure)
-                    conduct[seat].append(f"(invalid move: {got.text[:200]})")
-                    continue
-                me = f"P{seat + 1}"
-                for line in got.value.say:
-                    events.append((None, f"{me}: {line}"))
-                    conduct[seat].append(f"SAY: {line}")
-                for to, line in got.value.tell:
-                    events.append((to, f"{me} (privately to you): {line}"))
-                    conduct[seat].append(f"TELL P{to + 1}: {line}")
-                for name, detail in got.value.actions:
-                    events.append((None, f"{me} does {name.upper()} {detail}".rstrip()))
-                    conduct[seat].append(f"ACTION: {name} {detail}".rstrip())
-                ctx.log("move", seat=seat, turn=turn, say=got.value.say, tell=got.value.tell,
-                        actions=got.value.actions)
-        texts = [f"P{s + 1} ({spec.role_for(s).name}):\n" + ("\n".join(conduct[s]) or "(did nothing)")
+        talk = Talk(n)
+
+        def act(seat: int, turn: int, move: Move) -> bool:
+            for name, detail in move.actions:
+                talk.acted(seat, f"P{seat + 1} does {name.upper()} {detail}".rstrip(),
+                           f"ACTION: {name} {detail}".rstrip())
+            ctx.log("move", seat=seat, turn=turn, say=move.say, tell=move.tell, actions=move.actions)
+            return False  # the game always runs its turns
+
+        await take_turns(ctx, talk, rounds=spec.turns, prompt=lambda seat, turn: self.prompt(ctx, spec, rules, seat,
+                                                                                            talk, turn),
+                         parse=lambda t, seat: parse_move(t, seat, n, spec.actions), act=act,
+                         failures=judging.failures, max_tokens=self.turn_tokens, what="move")
+        texts = [f"P{s + 1} ({spec.role_for(s).name}):\n" + ("\n".join(talk.conduct[s]) or "(did nothing)")
                  for s in range(n)]
-        scores, decided = await self.winner(ctx, spec, rules, events, texts, judging)
+        scores, decided = await self.winner(ctx, spec, rules, talk, texts, judging)
         return await self.result(ctx, spec, rules, texts, scores, decided, judging)
 
-    def prompt(self, ctx, spec: GameSpec, rules: str, seat: int, events, turn: int) -> list[dict[str, str]]:
+    def prompt(self, ctx, spec: GameSpec, rules: str, seat: int, talk: Talk, turn: int) -> list[dict[str, str]]:
         role = spec.role_for(seat)
-        seen = [text for to, text in events if to is None or to == seat][-self.history:]
+        seen = talk.seen(seat, self.history)
         secret = f" Private information: {role.private_info}." if role.private_info else ""
         text = (f"{rules}\n\nYou are P{seat + 1}, the {role.name}. Your goal: {role.goal}.{secret}\n"
                 f"Turn {turn + 1} of {spec.turns}.\n"
                 + ("So far:\n" + "\n".join(seen) if seen else "Nothing has happened yet.") + "\n\nYour move.")
         return [{"role": "user", "content": ctx.task_prompt(text)}]
 
-    async def winner(self, ctx, spec: GameSpec, rules: str, events, texts,
+    async def winner(self, ctx, spec: GameSpec, rules: str, talk: Talk, texts,
                      judging: Judging) -> tuple[list[float], bool]:
         """(game scores 0..1 per seat, decided) from the spec's procedure (or the panel for "referee")."""
         n = len(ctx.seats)
-        public = "\n".join(t for to, t in events if to is None)[-1500:] or "(nothing)"
+        public = "\n".join(talk.public())[-1500:] or "(nothing)"
         if spec.procedure == "referee":
             panel = await judging.judge(
                 role=PLAYER, criterion="play", task=f"{rules}\nPlayers' roles: "
@@ -237,20 +230,24 @@ class SocialFamily:
                            details=judging.details)
 
 
-KNOWN = {"players", "games", "spec_tokens", "turn_tokens", "history", "ethics_weight"} | PANEL_OPTIONS
+class SocialOptions(JudgedOptions):
+    """[families.social]"""
+    players: int = setting(2, ge=2)
+    games: int = setting(2, ge=1)
+    spec_tokens: int = setting(260, ge=32)
+    turn_tokens: int = setting(80, ge=16)
+    history: int = setting(10, ge=1)
+    ethics_weight: float = setting(DEFAULT_WEIGHT, ge=0, le=1)
 
 
 def create(options: dict[str, Any]) -> SocialFamily:
-    reject_unknown(options, KNOWN, "social")
-    weight = option(options, "ethics_weight", DEFAULT_WEIGHT, float, "social", minimum=0)
-    if weight > 1:
-        raise FamilyOptionError(f"[families.social] ethics_weight must be between 0 and 1, got {weight}")
+    opts = family_options(SocialOptions, options, "social")
     return SocialFamily(
-        seats=option(options, "players", 2, int, "social", minimum=2),
-        games=option(options, "games", 2, int, "social", minimum=1),
-        spec_tokens=option(options, "spec_tokens", 260, int, "social", minimum=32),
-        turn_tokens=option(options, "turn_tokens", 80, int, "social", minimum=16),
-        history=option(options, "history", 10, int, "social", minimum=1),
-        ethics_weight=weight,
-        judging=JudgingOptions.read(options, "social"),
+        seats=opts.players,
+        games=opts.games,
+        spec_tokens=opts.spec_tokens,
+        turn_tokens=opts.turn_tokens,
+        history=opts.history,
+        ethics_weight=opts.ethics_weight,
+        judging=JudgingOptions.read(opts),
     )

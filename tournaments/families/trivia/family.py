@@ -24,11 +24,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from arena.engine.family import option, reject_unknown
+from arena.engine.family import family_options
 from arena.records import AUTHOR, PLAYER, Entry, MatchResult, RankedSet
+from arena.schema import setting
 from referees.accuracy import record_panel_accuracy
-from referees.collect import Judging, JudgingOptions
-from referees.panel import PANEL_OPTIONS, Candidate, author_pool
+from referees.aggregate import dense_ranks
+from referees.collect import JudgedOptions, Judging, JudgingOptions
+from referees.panel import Candidate, author_pool
 from referees.prompts import RUBRICS, clip
 from tournaments.families.trivia import pages
 from tournaments.kit.extract import FormatError, json_objects, pick
@@ -188,8 +190,8 @@ class TriviaFamily:
         return self._result(ctx, totals, transcripts, decided, qas, judging)
 
     def _result(self, ctx, totals, transcripts, decided, qas, judging: Judging) -> MatchResult:
-        levels = sorted(set(totals.values()), reverse=True)
-        entries = [Entry(p, "\n\n".join(transcripts[s]) or "(no question)", levels.index(totals[s]),
+        ranks = dense_ranks([totals[s] for s in range(len(ctx.seats))])
+        entries = [Entry(p, "\n\n".join(transcripts[s]) or "(no question)", ranks[s],
                          round(totals[s], 4), s) for s, p in enumerate(ctx.seats)]
         prompt = [{"role": "user", "content": "Answer these trivia questions in a few words.\n"
                    + "\n".join(f"Question: {q}" for _, q, _, _ in qas)}]
@@ -201,17 +203,21 @@ class TriviaFamily:
                            details=judging.details)
 
 
-KNOWN = {"source", "path", "max_pages", "min_chars", "questions", "page_chars", "question_tokens",
-         "answer_tokens"} | PANEL_OPTIONS
+class TriviaOptions(JudgedOptions, pages.PageOptions):
+    """[families.trivia]"""
+    questions: int = setting(2, ge=1)
+    page_chars: int = setting(700, ge=100)
+    question_tokens: int = setting(80, ge=8)
+    answer_tokens: int = setting(40, ge=4)
 
 
 def create(options: dict[str, Any]) -> TriviaFamily:
-    reject_unknown(options, KNOWN, "trivia")
+    opts = family_options(TriviaOptions, options, "trivia")
     return TriviaFamily(
-        source=pages.open_source(options, "trivia"),
-        questions=option(options, "questions", 2, int, "trivia", minimum=1),
-        page_chars=option(options, "page_chars", 700, int, "trivia", minimum=100),
-        question_tokens=option(options, "question_tokens", 80, int, "trivia", minimum=8),
-        answer_tokens=option(options, "answer_tokens", 40, int, "trivia", minimum=4),
-        judging=JudgingOptions.read(options, "trivia"),
+        source=pages.open_source(opts, "trivia"),
+        questions=opts.questions,
+        page_chars=opts.page_chars,
+        question_tokens=opts.question_tokens,
+        answer_tokens=opts.answer_tokens,
+        judging=JudgingOptions.read(opts),
     )

@@ -23,7 +23,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
 
-from arena.engine.family import FamilyOptionError, option
+from arena.engine.family import FamilyOptionError, family_options
+from arena.schema import Schema, setting
 
 WIKIPEDIA_RANDOM = "https://en.wikipedia.org/api/rest_v1/page/random/summary"
 SOURCES = ("builtin", "jsonl", "xml", "folder", "wikipedia")
@@ -200,13 +201,20 @@ class WikipediaRandom:
         return await self.fetch()
 
 
-def open_source(options: dict[str, Any], family: str = "trivia") -> PageSource:
+class PageOptions(Schema):
+    """The family options that choose the page source; the trivia family's options extend them."""
+    source: str = ""  # "": told by `path`, or the builtin pages without one
+    path: str = ""
+    max_pages: int = setting(5000, ge=1)
+    min_chars: int = setting(200, ge=1)
+
+
+def open_source(options: dict[str, Any] | PageOptions, family: str = "trivia") -> PageSource:
     """The page source the family options ask for (validated here, one line on error)."""
-    path_opt = option(options, "path", "", str, family)
-    kind = option(options, "source", "" if path_opt else "builtin", str, family)
-    max_pages = option(options, "max_pages", 5000, int, family, minimum=1)
-    min_chars = option(options, "min_chars", 200, int, family, minimum=1)
-    path = Path(path_opt).expanduser() if path_opt else None
+    opts = options if isinstance(options, PageOptions) else family_options(PageOptions, options, family)
+    kind = opts.source or ("" if opts.path else "builtin")
+    max_pages, min_chars = opts.max_pages, opts.min_chars
+    path = Path(opts.path).expanduser() if opts.path else None
     if not kind:
         assert path is not None
         kind = ("folder" if path.is_dir() else "xml" if path.name.endswith((".xml", ".xml.bz2", ".bz2"))

@@ -1,0 +1,53 @@
+"""The authored-task pipeline: authors propose, a check keeps the usable work, a panel ranks, the best is played."""
+import asyncio
+import random
+
+from arena.records import AUTHOR, Variant
+from tests.referees.ctxkit import make_ctx, variant
+from tournaments.kit.authored import Authored, propose, rank_proposals
+from tournaments.kit.extract import FormatError
+from tournaments.kit.reask import Attempted
+
+
+def check(text: str, author: str) -> str:
+    if not text.startswith("TASK"):
+        raise FormatError("start with TASK")
+    return f"{author}: {text}"
+
+
+def test_usable_work_is_ranked_by_the_panel_and_unusable_work_below_it():
+    ctx = make_ctx([variant("a1", "constant", text="TASK one"), variant("a2", "constant", text="TASK two"),
+                    variant("a3", "constant", text="nonsense"), Variant("a4", "mock/fail", options={"kind": "fatal"}),
+                    variant("ref", "constant", text="A")], referees=("ref",))
+    prompt = [{"role": "user", "content": "Write a task."}]
+    failures, details, sets = [], {}, []
+
+    async def go():
+        attempts = await propose(ctx, ["a1", "a2", "a3", "a4"], prompt, check, max_tokens=20, retries=1,
+                                 what="task", failures=failures)
+        return attempts, await rank_proposals(
+            ctx, attempts, prompt=prompt, task="Tasks", rubric="Better tasks win.", criterion="task",
+            render=str, meta_task="Rank tasks", meta=False, failures=failures, details=details, sets=sets,
+            scored=True)
+
+    attempts, authored = asyncio.run(go())
+    assert [a.value for a in authored.valid] == ["a1: TASK one", "a2: TASK two"]
+    assert attempts[3].failed_call and [f.kind for f in failures] == ["unparseable", "unparseable", "call-failed"]
+    assert authored.panel is not None and details["panels"][0]["criterion"] == "task"
+    # a referee that always answers "A" ties every pair (its two seat orders disagree)
+    (author_set,) = sets
+    assert author_set.role == AUTHOR and author_set.criterion == "task"
+    assert [(e.variant, e.rank, e.score) for e in author_set.entries] == [("a1", 0, 0.5), ("a2", 0, 0.5),
+                                                                          ("a3", 1, 0.0)]
+    assert authored.order() == [0, 1]
+    assert authored.best(random.Random(0)).variant in ("a1", "a2")
+
+
+def test_one_usable_proposal_is_played_without_a_panel_or_an_author_ranking():
+    only = Authored([Attempted("a1", value="x", text="x"), Attempted("a2", text="bad")])
+    assert only.ranks() == [0] and only.order() == [0] and only.best(random.Random(0)).variant == "a1"
+    sets = []
+    asyncio.run(rank_proposals(make_ctx([]), [Attempted("a1", value="x", text="x")], prompt=[], task="t", rubric="r",
+                               criterion="task", render=str, meta_task="m", meta=False, failures=[], details={},
+                               sets=sets))
+    assert sets == []
