@@ -9,24 +9,39 @@ SIGKILLed. Python runs as `python -E -s -S -B`: that is `-I` minus "safe path" (
 
 What the kernel enforces depends on the host; `isolation()` probes once and caches the best level:
 
-- "namespaces" (root): new net, mount, IPC and PID namespaces, made with ctypes `unshare` in
-  `preexec_fn`. A supervisor (a fork, no exec) waits for the program, which is PID 1 of its namespace:
-  when it exits or the supervisor dies (PDEATHSIG), the kernel kills every process in the namespace,
-  so nothing leaks, not even after setsid(). Network: only a downed loopback; connect() fails at once
-  (ENETUNREACH) and no packet leaves. Files: every mount is read-only in the private view; /tmp and
-  /dev/shm are fresh size-capped tmpfs; scratch is /tmp/sandbox in that tmpfs and vanishes with the
-  namespace; the caller's home, cwd and this checkout (HIDDEN_PATHS) are covered by empty tmpfs; /proc
-  shows only the run. The program runs as its own uid (UID_BASE + supervisor pid: runs cannot signal or
-  ptrace each other and RLIMIT_NPROC counts this run only) with no_new_privs. When the interpreter sits
-  under a dir that uid cannot enter (pyenv in /root), the interpreter tree alone is bind-mounted back.
+- "bubblewrap" (bwrap installed and user namespaces allowed; preferred, a maintained boundary): see
+  referees/sandbox/bubblewrap.py. The view is built from nothing (system dirs, the interpreter,
+  scratch), so stores, run directories, home, /run and /var are absent; fresh /dev, /proc, /tmp;
+  all namespaces, no capabilities, no nested user namespaces. As root the program is also its own uid.
+- "namespaces" (root, own code, the fallback): new net, mount, IPC and PID namespaces, made with
+  ctypes `unshare` in `preexec_fn`. A supervisor (a fork, no exec) waits for the program, which is
+  PID 1 of its namespace: when it exits or the supervisor dies (PDEATHSIG), the kernel kills every
+  process in the namespace, so nothing leaks, not even after setsid(). Network: only a downed
+  loopback; connect() fails at once (ENETUNREACH). Files: every mount is read-only in the private
+  view; every top-level dir but the system ones (/usr, /etc, /lib...) is covered by an empty tmpfs
+  (so /var, /run, /srv, /opt, /mnt, /home and wherever a run directory lives are empty), as are the
+  caller's home, cwd and this checkout (HIDDEN_PATHS); /dev is fresh (null, zero, full, random,
+  urandom); /tmp and /dev/shm are fresh size-capped tmpfs; scratch is /tmp/sandbox and vanishes with
+  the namespace; /proc shows only the run. The program runs as its own uid (UID_BASE + supervisor
+  pid: runs cannot signal or ptrace each other and RLIMIT_NPROC counts this run only) with
+  no_new_privs; the interpreter is bind-mounted back when it sits under a dir that uid cannot enter.
 - "uid" (root without CAP_SYS_ADMIN, e.g. plain docker): own uid + no_new_privs, scratch on the host
   (0700), leftovers killed by a /proc scan for that uid (a process that makes itself non-dumpable can
   hide from it). World-writable dirs (/tmp, /var/tmp) stay writable. Network: the audit hook below.
-- "userns" (non-root with unprivileged user namespaces): net, IPC and PID namespaces as above; files
-  are guarded only by the caller's own permissions, and RLIMIT_NPROC is not set (it would be per user).
-- "basic": rlimits, clean env, process-group kill. Python gets `sys.addaudithook` refusing socket
-  connect/bind/send/DNS, ctypes, fork and exec. Much weaker: audit hooks are a speed bump that can be
-  bypassed from inside CPython, other languages are not covered, and setsid() escapees are not killed.
+- "userns" (non-root with unprivileged user namespaces, no bwrap): net, IPC and PID namespaces as
+  above; files are guarded only by the caller's own permissions, RLIMIT_NPROC is not set (it would be
+  per user), and the caller is made non-dumpable so its /proc/<pid>/environ stays unreadable.
+- "basic": rlimits, clean env, process-group kill, the caller non-dumpable. Python gets
+  `sys.addaudithook` refusing socket connect/bind/send/DNS, ctypes, fork, exec and other processes'
+  /proc. Much weaker: audit hooks are a speed bump that can be bypassed from inside CPython, other
+  languages are not covered, and setsid() escapees are not killed.
+
+At every level: a seccomp filter (referees/sandbox/syscalls.py) refuses unix sockets, io_uring,
+the kernel keyrings and new user namespaces, and the program starts in a fresh, empty session
+keyring; the memory limit holds for the whole process tree, not only per process
+(referees/sandbox/accounting.py; a run over it ends as "memory"). Levels below "namespaces" run
+model code only when the config says `allow_weak_sandbox = true`, with a loud warning
+(referees/sandbox/policy.py); otherwise `WeakSandbox` is raised.
 
 `SandboxResult.isolation` names the level used; `PROBE_LOG` says why stronger ones were rejected.
 Host-side failures raise `SandboxError`; everything the program does becomes a verdict.
@@ -45,6 +60,7 @@ import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 
+from referees.sandbox import accounting, bubblewrap
 from referees.sandbox.confinement import (  # noqa: F401
     _NEWPID,
     PROBE_LOG,
@@ -56,7 +72,9 @@ from referees.sandbox.confinement import (  # noqa: F401
     _prepare,
     _python_argv,
     isolation,
+    shield_caller,
 )
+from referees.sandbox.policy import check_level
 
 STATUSES = ("ok", "error", "timeout", "memory", "output-limit", "killed")
 MAX_CONCURRENCY = os.cpu_count() or 1  # per event loop; limit_concurrency=False bypasses it
@@ -113,6 +131,7 @@ class _Collector(asyncio.SubprocessProtocol):
         self.exited, self.closed = loop.create_future(), loop.create_future()
         self.out, self.err, self.counts = bytearray(), bytearray(), {1: 0, 2: 0}
         self.limit, self.over, self.pgid = limit, False, 0
+        self.memory_over = False  # the run's process tree passed the memory limit
 
     def connection_made(self, transport) -> None:
         self.pgid = transport.get_pid()  # its own session, so pid == process group id
@@ -135,9 +154,31 @@ class _Collector(asyncio.SubprocessProtocol):
         self.closed.done() or self.closed.set_result(None)
 
 
-def _verdict(rc: int | None, timed_out: bool, over: bool, stderr: str) -> str:
+async def _watch_memory(plan: _Plan, pid: int, proto: _Collector) -> None:
+    """Kill the run once its whole process tree holds more than memory_mb (see accounting)."""
+    limit, delay = plan.memory_mb << 20, 0.01
+    while True:
+        await asyncio.sleep(delay)
+        delay = min(0.05, delay * 2)  # most runs end within the first polls
+        pids = accounting.tree(pid)
+        if plan.iso.unshare_flags & _NEWPID:
+            pids = pids[1:]  # the supervisor is a copy of the caller, not the program
+        if accounting.used_bytes(pids) > limit:
+            proto.memory_over = True
+            _killpg(pid)
+            for p in pids:
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except OSError:
+                    pass
+            return
+
+
+def _verdict(rc: int | None, timed_out: bool, over: bool, stderr: str, memory_over: bool = False) -> str:
     if over:
         return "output-limit"
+    if memory_over:
+        return "memory"
     if timed_out or rc == -signal.SIGXCPU:
         return "timeout"
     if rc == 0:
@@ -157,10 +198,15 @@ async def _execute(plan: _Plan, argv: list[str], env: dict[str, str], cwd: str |
         try:
             transport, _ = await loop.subprocess_exec(
                 lambda: proto, *argv, stdin=stdin_file if stdin else subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, env=env, cwd=cwd, start_new_session=True, preexec_fn=_preexec(plan))
+                stderr=subprocess.PIPE, env=env, cwd=cwd, start_new_session=True, preexec_fn=_preexec(plan),
+                pass_fds=plan.fds)
         except (OSError, subprocess.SubprocessError) as exc:
             raise SandboxError(f"cannot start {argv[0]!r} at isolation level {plan.iso.level}: {exc}") from exc
+        finally:
+            for fd in plan.fds:
+                os.close(fd)
     pid, timed_out = transport.get_pid(), False
+    watcher = asyncio.ensure_future(_watch_memory(plan, pid, proto))
     try:
         try:
             await asyncio.wait_for(asyncio.shield(proto.exited), plan.timeout_s)
@@ -171,17 +217,20 @@ async def _execute(plan: _Plan, argv: list[str], env: dict[str, str], cwd: str |
         transport.close()
         raise
     finally:  # always, also when cancelled: kill whatever the program left running
+        watcher.cancel()
         _killpg(pid)
-        if plan.iso.drop_uid and not plan.iso.unshare_flags & _NEWPID:
+        if plan.iso.drop_uid and not plan.iso.unshare_flags & _NEWPID and not plan.iso.bwrap:
             _sweep_uid(UID_BASE + pid)
     await asyncio.wait([proto.exited], timeout=5)  # SIGKILL is prompt, but never hang on a D-state process
     await asyncio.wait([proto.closed], timeout=2)  # drain what is left in the pipes
     rc = transport.get_returncode()
+    if plan.iso.bwrap:
+        rc = bubblewrap.exit_code(rc)
     transport.close()
     stderr = proto.err.decode("utf-8", "replace")
     if proto.counts[2] > len(proto.err):
         stderr = f"[... {proto.counts[2] - len(proto.err)} bytes of stderr dropped ...]\n" + stderr
-    return SandboxResult(_verdict(rc, timed_out, proto.over, stderr), rc if rc is not None and rc >= 0 else None,
+    return SandboxResult(_verdict(rc, timed_out, proto.over, stderr, proto.memory_over), rc if rc is not None and rc >= 0 else None,
                          proto.out.decode("utf-8", "replace"), stderr, round(duration, 4),
                          -rc if rc is not None and rc < 0 else None, plan.iso.level)
 
@@ -197,6 +246,8 @@ async def run_program(argv_in_scratch: list[str], files: dict[str, str] | None =
     adds variables to the clean environment (nothing is ever inherited from os.environ)."""
     plan = _Plan(isolation(), dict(files or {}), timeout_s, cpu_s or timeout_s, memory_mb, max_procs,
                  max_file_mb, scratch_mb)
+    check_level(plan.iso)
+    shield_caller(plan.iso)
     if limit_concurrency:
         loop = asyncio.get_running_loop()
         with _LOCK:  # asyncio primitives bind to one loop, so one semaphore per loop

@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from referees.sandbox import confinement, isolation, run_javascript, run_python, run_python_sync
+from referees.sandbox import (
+    confinement,
+    isolation,
+    policy,
+    run_javascript,
+    run_python,
+    run_python_sync,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -36,7 +43,7 @@ def live_with(mark: str) -> list[int]:
     return pids
 
 
-@pytest.fixture(params=["auto", "userns", "basic"])
+@pytest.fixture(params=["auto", "namespaces", "userns", "basic"])
 def level(request, monkeypatch):
     """Run a test at the host's level and again at the weaker fallback levels (where they work here)."""
     if request.param != "auto":
@@ -44,6 +51,7 @@ def level(request, monkeypatch):
         if not confinement._probe(iso):
             pytest.skip(f"level {request.param} does not work on this host")
         monkeypatch.setattr(confinement, "_ISOLATION", iso)
+        monkeypatch.setattr(policy, "_ALLOW_WEAK", iso.level in policy.WEAK_LEVELS)
     return isolation()
 
 
@@ -88,7 +96,7 @@ def test_fork_bomb_is_contained_and_leaves_nothing():
 
 
 # "basic" is left out on purpose: without a PID namespace or an own uid, a setsid() child can escape.
-@pytest.mark.parametrize("level", ["auto", "userns"], indirect=True)
+@pytest.mark.parametrize("level", ["auto", "namespaces", "userns"], indirect=True)
 def test_subprocess_spawning_and_escaped_background_children_are_killed(level):
     mark = marker()
     code = (
@@ -123,12 +131,17 @@ def test_env_secrets_are_not_visible(monkeypatch):
     assert "HOME" in r.stdout
 
 
-def test_project_checkout_and_home_are_hidden():
-    if not isolation().private_fs:
+def test_project_checkout_and_home_are_hidden(level):
+    if not level.private_fs:
         pytest.skip("needs the mount namespace")
-    r = run_python_sync("import os, sys\nfor p in sys.argv[1:]:\n    print(os.path.exists(p))",
-                        argv=[str(REPO / "pyproject.toml"), str(Path.home())])
-    assert r.stdout == "False\nTrue\n"  # home exists (as an empty dir) but the checkout's files do not
+    in_home = Path.home() / f"{marker()}.env"
+    in_home.write_text("KEY=1")
+    try:
+        r = run_python_sync("import os, sys\nfor p in sys.argv[1:]:\n    print(os.path.exists(p))",
+                            argv=[str(REPO / "pyproject.toml"), str(in_home)])
+    finally:
+        in_home.unlink()
+    assert r.stdout == "False\nFalse\n"  # home (empty or absent) and the checkout show none of their files
 
 
 def test_network_is_unreachable(level):
@@ -243,3 +256,18 @@ def test_javascript():
     assert r.status == "ok" and r.stdout == "41\n", r
     r = asyncio.run(run_javascript("while (true) {}", timeout_s=1))
     assert r.status == "timeout"
+
+
+def test_exit_codes_and_signals_read_the_same_at_every_level(level):
+    r = run_python_sync("import sys\nsys.exit(3)")
+    assert (r.status, r.exit_code, r.signal) == ("error", 3, None), r
+    # not where the program is PID 1 of its namespace (own code): PID 1 ignores even its own SIGKILL
+    if not level.audit_hook and not level.unshare_flags & confinement._NEWPID:
+        r = run_python_sync("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
+        assert (r.status, r.exit_code, r.signal) == ("killed", None, signal.SIGKILL), r
+
+
+def test_bubblewrap_is_preferred_where_it_works():
+    if shutil.which("bwrap") is None or not confinement._probe(confinement._LEVELS["bubblewrap"]):
+        pytest.skip("bubblewrap does not work on this host")
+    assert isolation().level == "bubblewrap"
