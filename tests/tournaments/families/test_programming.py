@@ -18,22 +18,14 @@ CHALLENGE = {"title": "Remaining shelf life", "domain": "pharmacy",
                             "remaining fraction of shelf life, clamped to 0..1 and rounded to 2 decimals.",
              "function_name": "remaining", "signature": "def remaining(days: int, life: int) -> float",
              "examples": ["remaining(10, 100) == 0.9", "remaining(200, 100) == 0.0"]}
+# Six cases; the arena holds back every second one (cases 2, 4, 6) from the referees.
 VALIDATOR = '''Here is my validator:
 ```python
 import json
-try:
-    from solution import remaining
-except Exception:
-    remaining = None
-cases = [((10, 100), 0.9), ((0, 50), 1.0), ((200, 100), 0.0), ((25, 100), 0.75)]
-p = 0
-for args, want in cases:
-    try:
-        if abs(remaining(*args) - want) < 1e-9:
-            p += 1
-    except Exception:
-        pass
-print("RESULT " + json.dumps({"passed": p, "failed": len(cases) - p, "total": len(cases)}))
+cases = [{"args": [10, 100], "expected": 0.9}, {"args": [0, 50], "expected": 1.0},
+         {"args": [200, 100], "expected": 0.0, "edge": True}, {"args": [25, 100], "expected": 0.75},
+         {"args": [40, 80], "expected": 0.5}, {"args": [150, 100], "expected": 0.0, "edge": True}]
+print("CASES " + json.dumps(cases))
 ```
 And a reference solution:
 ```python
@@ -41,7 +33,7 @@ def remaining(days, life):
     return round(min(1.0, max(0.0, 1 - days / life)), 2)
 ```'''
 GOOD = "```python\ndef remaining(days, life):\n    return round(min(1.0, max(0.0, 1 - days / life)), 2)\n```"
-HALF = "```python\ndef remaining(days, life):\n    return 1 - days / life\n```"  # forgets the clamp: 3/4
+HALF = "```python\ndef remaining(days, life):\n    return 1 - days / life\n```"  # forgets the clamp: 4/6
 EVERY_BUILTIN = "```python\n" + "\n".join(c.reference_py for c in BUILTIN_CHALLENGES) + "```"
 NODE = __import__("shutil").which("node") is not None
 
@@ -104,37 +96,58 @@ def test_bad_challenges_raise_a_format_error_with_the_reason(text, reason):
 
 def test_validator_and_reference_are_told_apart_in_fenced_blocks_or_json():
     draft = parse_validator(VALIDATOR, "python", "remaining")
-    assert "RESULT" in draft.code and "def remaining" in draft.reference
-    as_json = json.dumps({"validator": "from solution import f\nprint('RESULT {}')", "reference_solution": ""})
+    assert "CASES" in draft.code and "def remaining" in draft.reference
+    as_json = json.dumps({"validator": "print('CASES []')", "reference_solution": ""})
     draft = parse_validator(as_json, "python", "f")
-    assert draft.reference is None and "solution" in draft.code
-    with pytest.raises(FormatError, match="RESULT"):
+    assert draft.reference is None and "CASES" in draft.code
+    with pytest.raises(FormatError, match="CASES"):
         parse_validator("```python\nprint('all good')\n```", "python", "f")
-    with pytest.raises(FormatError, match="must load the solution"):
-        parse_validator("```python\nprint('RESULT ' + '{}')\n```", "python", "f")
 
 
-@pytest.mark.parametrize("stdout, expected", [
-    ('log line\nRESULT {"passed": 2, "failed": 1, "total": 3, "time_s": 0.5}\n', (2, 3)),
-    ('RESULT: {"passed": 4, "total": 4}', (4, 4)),
-    ('RESULT {"passed": 1, "failed": 2}', (1, 3)),  # total from passed + failed
-    ('RESULT {"passed": 4.0, "failed": 0, "total": 4}', (4, 4)),
-    ('RESULT {"passed": 5, "failed": 0, "total": 4}', None),  # more passed than run
-    ('RESULT {"passed": 0, "failed": 0, "total": 0}', None),  # checked nothing
-    ('RESULT {"passed": -1, "total": 3}', None),
-    ('RESULT {"passed": true, "total": 1}', None),
-    ('RESULT {"passed": 1, "failed": 1, "total": 3}', None),  # counts disagree
-    ('RESULT {passed: 1}', None),
-    ('RESULT [1, 2]', None),
-    ('all tests passed!', None),
-    ('RESULT {"passed": 3, "total": 3}\nRESULT {"passed": 0, "total": 3}', None),  # two verdicts: forged?
+@pytest.mark.parametrize("stdout, reason", [
+    ('log line\nCASES [{"args": [1], "expected": 2}, {"args": [-1], "raises": true, "edge": true}]\n', None),
+    ('CASES: [{"args": [], "expected": null}]', None),
+    ('all tests passed!', "no line starting with CASES"),
+    ('CASES [{"args": [1], "expected": 2}]\nCASES [{"args": [1], "expected": 3}]', "more than one"),
+    ('CASES []', "non-empty"),
+    ('CASES {"args": [1]}', "no line starting with CASES"),
+    ('CASES [{"args": 1, "expected": 2}]', "list of arguments"),
+    ('CASES [{"args": [1]}]', "neither"),
+    ('CASES [{args: [1]}]', "not valid JSON"),
+    ('CASES ' + json.dumps([{"args": [k], "expected": k} for k in range(61)]), "too many"),
+    ('CASES ' + "[" * 50_000 + "]" * 50_000, "not valid JSON|too large"),  # deep nesting: a reason, no crash
+    ("\n" * 400_000 + "CASES", "no line starting with CASES"),  # read in linear time
 ])
-def test_result_lines_are_read_strictly(stdout, expected):
-    from tournaments.families.programming.harness import parse_result
-    report = parse_result(stdout)
-    assert (None if report is None else (report.passed, report.total)) == expected
-    if expected == (2, 3):
-        assert report.pass_rate == pytest.approx(2 / 3) and report.extras == {"time_s": 0.5}
+def test_validator_cases_are_read_strictly(stdout, reason):
+    from tournaments.families.programming.harness import parse_cases
+    if reason is None:
+        cases = parse_cases(stdout)
+        assert all(set(c) <= {"args", "expected", "raises", "edge"} for c in cases)
+        return
+    with pytest.raises(FormatError, match=reason):
+        parse_cases(stdout)
+
+
+def test_the_verdict_is_computed_from_answers_outside_the_solution_process():
+    """What the solution's process prints is only its own answers: forged verdict lines, deep or
+    huge values and missing answers all count as failing, and the held-out half is counted apart."""
+    from tournaments.families.programming.harness import read_outputs
+    from tournaments.families.programming.verdict import score
+    cases = [{"args": [1], "expected": 2}, {"args": [2], "expected": [1, 2.0]}, {"args": [3], "raises": True},
+             {"args": [4], "expected": {"a": True}}, {"args": [5], "expected": 1}]
+    stdout = ('RESULT {"passed": 5, "failed": 0, "total": 5}\n@@ 0 {"ok": 2.0000000001}\n'
+              '@@ 1 {"ok": [1, 2]}\n@@ 1 {"ok": "second line for a case: ignored"}\n@@ 2 {"raised": "ValueError: x"}\n'
+              '@@ 3 {"ok": {"a": 1}}\n@@ 4 ' + "[" * 5000 + "]" * 5000 + "\n@@ 9 {\"ok\": 1}\n")
+    answers, load_error = read_outputs(stdout, len(cases))
+    assert load_error is None and answers[4] is None
+    report = score(cases, answers, None, 1.0, 0.1).to_dict()
+    assert (report["passed"], report["total"]) == (3, 5)  # true is not 1, no answer is a failure
+    assert (report["hidden_passed"], report["hidden_total"]) == (1, 2)  # cases 2 and 4 are held out
+    assert report["failures"] == [("case 5: no answer (the solution's process ended or hung before this call "
+                                   "returned)")]
+    assert report["hidden_failures"] == ["case 4: expected {'a': True}, got {'a': 1}"]
+    broken = score(cases, *read_outputs('@@ load {"error": "SyntaxError: x"}', len(cases)), 1.0, 0.1).to_dict()
+    assert broken["passed"] == 0 and broken["import_error"] == "SyntaxError: x"
 
 
 # -- whole matches with scripted models ---------------------------------------------------------------------
@@ -148,7 +161,7 @@ def test_passing_solution_beats_failing_one_and_referee_accuracy_is_recorded():
     result = play(ctx, meta_judging=False)
     outcome = result.outcome
     assert ranks(outcome) == {"p1": 1, "p2": 0}
-    assert {e.variant: e.score for e in outcome.entries} == {"p1": 0.75, "p2": 1.0}
+    assert {e.variant: e.score for e in outcome.entries} == {"p1": 0.6667, "p2": 1.0}
     assert result.details["challenge_source"] == "author:a1" and "fallback" not in result.details
     # the garbage challenge was re-asked once with the reason, then recorded, and ranks below the usable one
     a2 = [f for f in result.failures if f.variant == "a2"]
@@ -156,15 +169,37 @@ def test_passing_solution_beats_failing_one_and_referee_accuracy_is_recorded():
     assert ranks(by_set(result, "author", "challenge")) == {"a1": 0, "a2": 1}
     reask = next(c for c in ctx.calls if c.variant == "a2" and len(c.messages) > 1)
     assert "cannot be used: no JSON object" in reask.messages[-1]["content"]
-    # ground truth for the referees: p2 passes more checks
+    # ground truth for the referees: p2 passes more of the held-out checks
     assert result.details["referee_accuracy"] == {"fair": [1, 1], "contrarian": [0, 1]}
     assert ranks(by_set(result, "referee", "accuracy")) == {"fair": 0, "contrarian": 1}
     # players got the open-ended prefix, and the solutions really ran in the sandbox
     player_prompt = next(c for c in ctx.calls if c.role == "player").messages[-1]["content"]
     assert player_prompt.startswith("UNLEASHED: ") and "def remaining" in player_prompt
     runs = {s["variant"]: s["runs"] for s in result.details["solutions"]}
-    assert runs["p2"][0]["status"] == "ok" and runs["p2"][0]["report"]["passed"] == 4
+    assert runs["p2"][0]["status"] == "ok" and runs["p2"][0]["report"]["passed"] == 6
     assert result.details["validators_used"] == ["V1", "V2"]
+
+
+def test_referees_are_scored_on_held_out_cases_they_were_not_shown():
+    """The referees see results on half the cases; their accuracy is counted on the other half, so
+    repeating the shown results back is not a free score."""
+    wrong_on_shown = ("```python\ndef remaining(days, life):\n    if (days, life) in ((10, 100), (200, 100)):\n"
+                      "        return -1\n    return round(min(1.0, max(0.0, 1 - days / life)), 2)\n```")
+    wrong_on_hidden = ("```python\ndef remaining(days, life):\n    if days == 150:\n        return 7\n"
+                       "    return round(min(1.0, max(0.0, 1 - days / life)), 2)\n```")
+    variants = [script("a1", json.dumps(CHALLENGE), VALIDATOR), script("p1", wrong_on_shown),
+                script("p2", wrong_on_hidden),
+                script("deep", "[[A]]", "[[B]]"),  # prefers p1, which is right on every held-out case
+                script("echo", "[[B]]", "[[A]]")]  # prefers p2, whose shown results look better
+    ctx = make_ctx(variants, authors=("a1",), referees=("deep", "echo"))
+    result = play(ctx, meta_judging=False)
+    assert {e.variant: e.score for e in result.outcome.entries} == {"p1": 0.6667, "p2": 0.8333}
+    assert [s["held_out_rate"] for s in result.details["solutions"]] == [1.0, 0.6667]
+    assert result.details["referee_accuracy"] == {"deep": [1, 1], "echo": [0, 1]}
+    assert ranks(by_set(result, "referee", "accuracy")) == {"deep": 0, "echo": 1}
+    shown = [c.messages[-1]["content"] for c in ctx.calls if c.role == "referee"]
+    assert shown and all("V1: passed 1/3" in t and "V1: passed 3/3" in t for t in shown)
+    assert not any(x in t for t in shown for x in ("4/6", "5/6", "case 6", "got 7"))
 
 
 def test_equal_pass_rates_are_ordered_by_the_referees_then_tied():
@@ -192,9 +227,9 @@ def test_every_author_failing_falls_back_to_a_builtin_challenge_and_says_so():
 
 
 def test_validators_that_crash_print_nothing_or_check_nothing_are_discarded():
-    crashing = "```python\nfrom solution import remaining\nprint('RESULT ' + str(1/0))\n```"
-    silent = "```python\nimport solution\n# forgot to print the RESULT line\n```"
-    vacuous = "```python\nimport solution\nprint('RESULT {\"passed\": 3, \"failed\": 0, \"total\": 3}')\n```"
+    crashing = "```python\nprint('CASES ' + str(1/0))\n```"
+    silent = "```python\ncases = []\n# forgot to print the CASES line\n```"
+    vacuous = "```python\nprint('CASES [{\"args\": [1, 2], \"raises\": true}]')\n```"  # a stub passes it
     variants = [script("a1", json.dumps(CHALLENGE), crashing, silent), script("a2", json.dumps(CHALLENGE), vacuous),
                 script("a3", json.dumps(CHALLENGE), VALIDATOR), script("p1", GOOD), script("p2", HALF)]
     ctx = make_ctx(variants, authors=("a1", "a2", "a3"))
@@ -202,7 +237,7 @@ def test_validators_that_crash_print_nothing_or_check_nothing_are_discarded():
     v = {x["author"]: x for x in result.details["validators"]}
     assert not v["a1"]["ok"] and "ZeroDivisionError" in v["a1"]["reasons"][0]
     assert not v["a2"]["ok"] and "checks nothing" in v["a2"]["reasons"][0]
-    assert v["a3"]["ok"] and v["a3"]["check"]["reference"]["passed"] == 4 and v["a3"]["check"]["stub"]["passed"] == 0
+    assert v["a3"]["ok"] and v["a3"]["check"]["reference"]["passed"] == 6 and v["a3"]["check"]["stub"]["passed"] == 0
     assert result.details["validators_used"] == ["V3"]
     assert ranks(by_set(result, "author", "validator")) == {"a1": 1, "a2": 1, "a3": 0}
     assert ranks(result.outcome) == {"p1": 0, "p2": 1}
@@ -212,7 +247,7 @@ def test_hanging_or_forging_solutions_score_zero_without_stalling_the_match():
     hang = "```python\ndef remaining(days, life):\n    while True:\n        pass\n```"
     forge = ("```python\nimport atexit\ndef remaining(days, life):\n    return 0\n"
              "atexit.register(lambda: print('RESULT {\"passed\": 4, \"failed\": 0, \"total\": 4}'))\n```")
-    sneaky = ("```python\ndef remaining(days, life):\n    return 0\n"
+    sneaky = ("```python\ndef remaining(days, life):\n    return -1\n"
               "print('RES' + 'ULT {\"passed\": 4, \"failed\": 0, \"total\": 4}')\n```")
     variants = [script("a1", json.dumps(CHALLENGE), VALIDATOR), script("p1", hang), script("p2", forge),
                 script("p3", GOOD), script("p4", sneaky)]
@@ -220,8 +255,11 @@ def test_hanging_or_forging_solutions_score_zero_without_stalling_the_match():
     result = play(ctx, timeout_s=1.0)
     scores = {e.variant: e.score for e in result.outcome.entries}
     assert scores == {"p1": 0.0, "p2": 0.0, "p3": 1.0, "p4": 0.0}
-    assert "several RESULT lines" in result.details["solutions"][3]["runs"][0]["error"]
-    assert result.details["solutions"][0]["runs"][0]["status"] == "timeout"
+    # the forged line is just noise in the solution's own process: its answers (0) are what count
+    sneaky_run = result.details["solutions"][3]["runs"][0]
+    assert sneaky_run["status"] == "ok" and sneaky_run["report"]["failures"][0].startswith("case 1: expected 0.9")
+    hang = result.details["solutions"][0]["runs"][0]
+    assert hang["status"] == "timeout" or "CaseTimeout" in hang["report"]["failures"][0]
     assert any(f.variant == "p2" and f.kind == "tamper" for f in result.failures)
 
 
@@ -232,13 +270,12 @@ def test_an_unreachable_player_fails_the_match_instead_of_losing_it():
         play(make_ctx(variants, authors=("a1",)))
 
 
-def test_an_unreachable_author_is_recorded_and_left_out_while_the_match_goes_on():
+def test_an_unreachable_author_fails_the_match_instead_of_being_left_out():
+    # (it used to be recorded as a "call-failed" format failure while the match went on and was rated)
     variants = [script("a1", json.dumps(CHALLENGE), VALIDATOR), Variant("a2", "mock/fail", options={"kind": "fatal"}),
                 script("p1", GOOD), script("p2", HALF)]
-    result = play(make_ctx(variants))
-    assert ("a2", "call-failed") in [(f.variant, f.kind) for f in result.failures]
-    assert by_set(result, "author", "challenge") is None  # one author answered: nothing to rank
-    assert ranks(result.outcome) == {"p1": 0, "p2": 1}
+    with pytest.raises(CallFailed, match="author a2"):
+        play(make_ctx(variants))
 
 
 def test_meta_referees_rank_the_referees_of_the_solution_panel():
@@ -255,10 +292,9 @@ def test_meta_referees_rank_the_referees_of_the_solution_panel():
 @pytest.mark.skipif(not NODE, reason="node is not installed")
 def test_javascript_solutions_run_under_node():
     js_challenge = {**CHALLENGE, "signature": "function remaining(days, life)"}
-    js_validator = ("```javascript\nlet f = null;\ntry { f = require('./solution.js').remaining; } catch (e) {}\n"
-                    "const cases = [[[10, 100], 0.9], [[0, 50], 1], [[200, 100], 0]];\nlet p = 0;\n"
-                    "for (const [a, w] of cases) { try { if (Math.abs(f(...a) - w) < 1e-9) p++; } catch (e) {} }\n"
-                    "console.log('RESULT ' + JSON.stringify({passed: p, failed: cases.length - p, total: cases.length}));\n```")
+    js_validator = ("```javascript\nconst cases = [[[10, 100], 0.9], [[0, 50], 1], [[200, 100], 0]]\n"
+                    "  .map(([args, expected]) => ({args, expected}));\n"
+                    "console.log('CASES ' + JSON.stringify(cases));\n```")
     good = ("```javascript\nfunction remaining(d, l) { return Math.round(Math.min(1, Math.max(0, 1 - d / l)) * 100) / 100; }\n"
             "module.exports = { remaining };\n```")
     bad = "```javascript\nconst remaining = (d, l) => 1 - d / l;\nmodule.exports = { remaining };\n```"  # no clamp
@@ -270,10 +306,9 @@ def test_javascript_solutions_run_under_node():
 
 
 def run_builtin(challenge, language, solution):
-    from tournaments.families.programming.harness import harness
-    from tournaments.families.programming.runs import Limits, run_one
-    return asyncio.run(run_one(harness(challenge.function_name, challenge.cases, language), solution, language,
-                               Limits(timeout_s=10)))
+    from tournaments.families.programming.runs import Limits, run_solution
+    return asyncio.run(run_solution(list(challenge.cases), challenge.function_name, solution, language,
+                                    Limits(timeout_s=10)))
 
 
 @pytest.mark.parametrize("challenge", BUILTIN_CHALLENGES, ids=lambda c: c.id)
@@ -294,15 +329,25 @@ def test_builtin_challenges_pass_their_reference_and_fail_a_stub(challenge):
 
 def test_builtin_harness_gives_credit_for_the_cases_a_partly_hanging_solution_finishes():
     from tournaments.families.programming.prompts import from_builtin
-    from tournaments.families.programming.runs import Limits, builtin_validator, run_one
+    from tournaments.families.programming.runs import (
+        Limits,
+        builtin_validator,
+        run_solution,
+    )
     c = BUILTIN_CHALLENGES[0]
     hangs_on_empty = c.reference_py.replace("    if not daily_demand:\n        return 0\n",
                                             "    while not daily_demand:\n        pass\n")
     assert hangs_on_empty != c.reference_py
-    validator = builtin_validator(from_builtin(c, "python"), Limits(timeout_s=4))
-    out = asyncio.run(run_one(validator.code, hangs_on_empty, "python", Limits(timeout_s=4)))
+    validator = builtin_validator(from_builtin(c, "python"))
+    out = asyncio.run(run_solution(validator.cases, c.function_name, hangs_on_empty, "python", Limits(timeout_s=4)))
     assert out["status"] == "ok" and out["report"]["passed"] == 5
     assert "CaseTimeout" in out["report"]["failures"][0]
+    if NODE:  # JavaScript too: each call runs under vm's timeout
+        js = c.reference_js.replace("if (d.length === 0) return 0;", "while (d.length === 0) {}")
+        assert js != c.reference_js
+        out = asyncio.run(run_solution(validator.cases, c.function_name, js, "javascript", Limits(timeout_s=4)))
+        assert out["status"] == "ok" and out["report"]["passed"] == 5
+        assert "CaseTimeout" in out["report"]["failures"][0]
 
 
 def test_builtin_harness_reports_import_errors_and_wrong_answers():

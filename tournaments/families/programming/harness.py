@@ -1,253 +1,204 @@
-"""Validators: test harnesses that import a solution, call it and print one summary line.
+"""The sandbox side of a programming verdict: the drivers that call a solution, and reading what
+they and the validators print.
 
-The contract every validator keeps (author-written or generated here for the built-in
-challenges) is one line on stdout, the last one starting with RESULT:
+Nothing here decides a verdict. Two kinds of sandboxed process exist, never one for both:
 
-    RESULT {"passed": 5, "failed": 1, "total": 6, "edge_passed": 1, "edge_total": 2, "time_s": 0.01}
+- a validator (author-written, or the cases of a built-in challenge) runs alone and prints its
+  test cases, one line:
 
-The solution sits next to the validator in the sandbox's scratch folder as solution.py
-(Python) or solution.js (JavaScript). Everything model-written runs only in the sandbox
-(referees/sandbox/); this module builds harness source and reads their output.
+      CASES [{"args": [10, 100], "expected": 0.9}, {"args": [-1, 100], "raises": true, "edge": true}]
+
+- a solution runs in its own process beside a small driver (main.py / main.js) that reads the
+  call arguments as JSON on stdin and writes what each call returned (or raised) as JSON lines
+  on stdout. That process never holds an expected value and prints no verdict: the comparison
+  is engine-side (tournaments/families/programming/verdict.py), so whatever the solution does
+  to its own process (patch print or JSON.stringify, exit early, walk the stack) only changes
+  its own answers.
 """
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from typing import Any
+
+from tournaments.kit.extract import FormatError
 
 LANGUAGES = ("python", "javascript")
 SOLUTION_FILE = {"python": "solution.py", "javascript": "solution.js"}
-VALIDATOR_FILE = {"python": "validator.py", "javascript": "validator.js"}
+MAX_CASES = 60
+MAX_CASES_CHARS = 100_000  # the arguments and expected values of all cases, as JSON
+MAX_LINE_CHARS = 100_000  # one returned value, as JSON
+_CASES_LINE = re.compile(r"^[ \t]*CASES[ \t]*:?[ \t]*(\[.*\])[ \t\r]*$", re.MULTILINE)  # [ \t], not \s: linear time
+_OUTPUT_LINE = re.compile(r"^@@ (\d+|load) (.*)$", re.MULTILINE)
 
-_RESULT_LINE = re.compile(r"^\s*RESULT\s*:?\s*(\{.*\})\s*$", re.M)
-
-
-@dataclass
-class ValidatorReport:
-    """What one validator run said about one solution."""
-
-    passed: int
-    total: int
-    extras: dict[str, Any] = field(default_factory=dict)  # edge_passed, edge_total, time_s, failures...
-
-    @property
-    def failed(self) -> int:
-        return self.total - self.passed
-
-    @property
-    def pass_rate(self) -> float:
-        return self.passed / self.total if self.total else 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"passed": self.passed, "failed": self.failed, "total": self.total,
-                "pass_rate": round(self.pass_rate, 4), **self.extras}
-
-
-def _count(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return value if isinstance(value, int) and value >= 0 else None
-
-
-def result_lines(stdout: str) -> list[str]:
-    return [m.group(1) for m in _RESULT_LINE.finditer(stdout[-200_000:])] if isinstance(stdout, str) else []
-
-
-def parse_result(stdout: str) -> ValidatorReport | None:
-    """The one well-formed RESULT line of a validator's stdout, or None.
-
-    passed/total must be non-negative integers with passed <= total and total >= 1 (a
-    validator that checks nothing says nothing); "failed", when given, must agree. More
-    than one RESULT line is no result: the solution shares the validator's process and
-    stdout, so a second line is most likely a forged verdict.
-    """
-    lines = result_lines(stdout)
-    if len(lines) != 1:
-        return None
-    try:
-        obj = json.loads(lines[0])
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(obj, dict):
-        return None
-    passed, total = _count(obj.get("passed")), _count(obj.get("total"))
-    failed = _count(obj.get("failed")) if "failed" in obj else None
-    if total is None and passed is not None and failed is not None:
-        total = passed + failed
-    if passed is None or not total or passed > total or (failed is not None and passed + failed != total):
-        return None
-    extras = {k: v for k, v in obj.items() if k not in ("passed", "failed", "total", "pass_rate") and len(k) <= 40}
-    if len(json.dumps(extras, default=str)) > 4000:  # quality measures, not a data dump
-        extras = {"note": "extra measures too large, dropped"}
-    return ValidatorReport(passed, total, extras)
-
-
-# -- generated harnesses for language-neutral cases ------------------------------------------------------
-_PY_HARNESS = '''\
-import contextlib, copy, io, json, math, os, signal, sys, time
+# Each driver line starts on a fresh line, so a solution writing a partial line to the real
+# stdout cannot glue itself to the next answer.
+PY_DRIVER = '''\
+import contextlib, io, json, os, signal, sys
 sys.path.insert(0, os.getcwd())
-NAME = {name!r}
-CASES = json.loads({cases!r})
-PER_CASE_S = {per_case_s!r}
-OUT = sys.stdout
+OUT = os.fdopen(os.dup(1), "w")
+JOB = json.load(sys.stdin)
 
 
-class CaseTimeout(Exception):
+class CaseTimeout(BaseException):
     pass
 
 
 def _alarm(signum, frame):
-    raise CaseTimeout("case took longer than %ss" % PER_CASE_S)
+    raise CaseTimeout()
 
 
-def same(got, want):
-    if isinstance(want, bool) or want is None:
-        return got is want or (isinstance(got, bool) and got == want)
-    if isinstance(want, (int, float)):
-        if isinstance(got, bool) or not isinstance(got, (int, float)):
-            return False
-        return math.isfinite(got) and abs(got - want) <= 1e-6 + 1e-9 * abs(want)
-    if isinstance(want, str):
-        return isinstance(got, str) and got == want
-    if isinstance(want, list):
-        return isinstance(got, (list, tuple)) and len(got) == len(want) and all(map(same, got, want))
-    if isinstance(want, dict):
-        return (isinstance(got, dict) and set(map(str, got)) == set(want)
-                and all(same(got[k] if k in got else got.get(int(k)) if k.isdigit() else None, v)
-                        for k, v in want.items()))
-    return got == want
-
-
-def report(result):
-    OUT.write("RESULT " + json.dumps(result) + "\\n")
+def say(key, obj):
+    try:
+        text = json.dumps(obj)
+    except (TypeError, ValueError, RecursionError) as exc:
+        text = json.dumps({"crash": ("return value is not JSON: %s" % exc)[:300]})
+    OUT.write("\\n@@ %s %s\\n" % (key, text))
     OUT.flush()
 
 
-result = {{"passed": 0, "failed": 0, "total": len(CASES), "edge_passed": 0,
-          "edge_total": sum(1 for c in CASES if c.get("edge")), "errors": 0, "time_s": 0.0, "failures": []}}
+sink = io.StringIO()  # the solution's own prints: not part of its answers
 try:
-    with contextlib.redirect_stdout(io.StringIO()):
+    with contextlib.redirect_stdout(sink):
         import solution
-    fn = getattr(solution, NAME)
+    fn = getattr(solution, JOB["name"])
     if not callable(fn):
-        raise TypeError(NAME + " is not a function")
+        raise TypeError(JOB["name"] + " is not a function")
 except BaseException as exc:
-    result["failed"] = result["total"]
-    result["import_error"] = ("%s: %s" % (type(exc).__name__, exc))[:300]
-    report(result)
+    say("load", {"error": ("%s: %s" % (type(exc).__name__, exc))[:300]})
     sys.exit(0)
 use_alarm = hasattr(signal, "setitimer")
 if use_alarm:
     signal.signal(signal.SIGALRM, _alarm)
-for number, case in enumerate(CASES):
-    ok, note = False, ""
-    started = time.perf_counter()
+for number, args in enumerate(JOB["calls"]):
     try:
-        if use_alarm:
-            signal.setitimer(signal.ITIMER_REAL, PER_CASE_S)
-        with contextlib.redirect_stdout(io.StringIO()):
-            got = fn(*copy.deepcopy(case["args"]))
-        if use_alarm:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-        if case.get("raises"):
-            note = "expected an error, got %r" % (got,)
-        else:
-            ok = same(got, case["expected"])
-            note = "" if ok else "expected %r, got %r" % (case["expected"], got)
+        try:
+            if use_alarm:
+                signal.setitimer(signal.ITIMER_REAL, JOB["per_case_s"])
+            with contextlib.redirect_stdout(sink):
+                got = fn(*args)
+        finally:
+            if use_alarm:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        answer = {"ok": got}
+    except CaseTimeout:
+        answer = {"timeout": True}
+    except Exception as exc:
+        answer = {"raised": ("%s: %s" % (type(exc).__name__, exc))[:200]}
     except BaseException as exc:
-        if use_alarm:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-        ok = bool(case.get("raises")) and isinstance(exc, Exception) and not isinstance(exc, CaseTimeout)
-        if not ok:
-            result["errors"] += 1
-            note = "%s: %s" % (type(exc).__name__, exc)
-    result["time_s"] += time.perf_counter() - started
-    if ok:
-        result["passed"] += 1
-        result["edge_passed"] += 1 if case.get("edge") else 0
-    else:
-        result["failed"] += 1
-        if len(result["failures"]) < 4:
-            result["failures"].append(("case %d: %s" % (number + 1, note))[:200])
-result["time_s"] = round(result["time_s"], 6)
-report(result)
+        answer = {"crash": ("%s: %s" % (type(exc).__name__, exc))[:200]}
+    sink.seek(0)
+    sink.truncate()
+    say(number, answer)
 '''
 
-_JS_HARNESS = '''\
+JS_DRIVER = '''\
 'use strict';
 const fs = require('fs'), path = require('path'), vm = require('vm');
-const NAME = {name};
-const CASES = {cases};
-const OUT = process.stdout.write.bind(process.stdout);
+const JOB = JSON.parse(fs.readFileSync(0, 'utf8'));
+const write = fs.writeSync, stringify = JSON.stringify;
 const here = typeof __dirname === 'string' ? __dirname : process.cwd();
-
-function same(got, want) {{
-  if (want === null || typeof want === 'boolean') return got === want;
-  if (typeof want === 'number') return typeof got === 'number' && Number.isFinite(got) &&
-    Math.abs(got - want) <= 1e-6 + 1e-9 * Math.abs(want);
-  if (typeof want === 'string') return got === want;
-  if (Array.isArray(want)) return Array.isArray(got) && got.length === want.length &&
-    want.every((w, i) => same(got[i], w));
-  if (typeof want === 'object') return got !== null && typeof got === 'object' && !Array.isArray(got) &&
-    Object.keys(got).length === Object.keys(want).length && Object.keys(want).every(k => same(got[k], want[k]));
-  return got === want;
-}}
-
-function load() {{
+function say(key, obj) {
+  let text;
+  try { text = stringify(obj); } catch (e) { text = stringify({crash: ('return value is not JSON: ' + e).slice(0, 300)}); }
+  write(1, '\\n@@ ' + key + ' ' + text + '\\n');
+}
+const mute = () => true;  // the solution's own prints: not part of its answers
+console.log = console.info = console.warn = console.error = console.debug = mute;
+process.stdout.write = mute;
+function load() {
   const file = path.join(here, 'solution.js');
   let mod = null, err = null;
-  try {{ mod = require(file); }} catch (e) {{ err = e; }}
-  if (mod && typeof mod[NAME] === 'function') return mod[NAME];
+  try { mod = require(file); } catch (e) { err = e; }
+  if (mod && typeof mod[JOB.name] === 'function') return mod[JOB.name];
   if (typeof mod === 'function') return mod;
-  try {{ vm.runInThisContext(fs.readFileSync(file, 'utf8')); }} catch (e) {{ err = err || e; }}
-  if (typeof globalThis[NAME] === 'function') return globalThis[NAME];
-  throw err || new Error(NAME + ' is not defined or exported');
-}}
-
-const result = {{passed: 0, failed: 0, total: CASES.length, edge_passed: 0,
-  edge_total: CASES.filter(c => c.edge).length, errors: 0, time_s: 0, failures: []}};
-const quiet = () => {{ const saved = console.log; console.log = () => {{}}; return () => {{ console.log = saved; }}; }};
+  try { vm.runInThisContext(fs.readFileSync(file, 'utf8')); } catch (e) { err = err || e; }
+  if (typeof globalThis[JOB.name] === 'function') return globalThis[JOB.name];
+  throw err || new Error(JOB.name + ' is not defined or exported');
+}
 let fn;
-let restore = quiet();
-try {{ fn = load(); }} catch (e) {{
-  restore();
-  result.failed = result.total;
-  result.import_error = String(e && e.message || e).slice(0, 300);
-  OUT('RESULT ' + JSON.stringify(result) + '\\n');
+try { fn = load(); } catch (e) {
+  say('load', {error: String(e && e.message || e).slice(0, 300)});
   process.exit(0);
-}}
-restore();
-CASES.forEach((c, n) => {{
-  let ok = false, note = '';
-  const started = process.hrtime.bigint();
-  restore = quiet();
-  try {{
-    const got = fn(...JSON.parse(JSON.stringify(c.args)));
-    if (c.raises) note = 'expected an error, got ' + JSON.stringify(got);
-    else {{ ok = same(got, c.expected); if (!ok) note = 'expected ' + JSON.stringify(c.expected) + ', got ' + JSON.stringify(got); }}
-  }} catch (e) {{
-    ok = !!c.raises;
-    if (!ok) {{ result.errors += 1; note = String(e && e.message || e); }}
-  }}
-  restore();
-  result.time_s += Number(process.hrtime.bigint() - started) / 1e9;
-  if (ok) {{ result.passed += 1; if (c.edge) result.edge_passed += 1; }}
-  else {{ result.failed += 1; if (result.failures.length < 4) result.failures.push(('case ' + (n + 1) + ': ' + note).slice(0, 200)); }}
-}});
-result.time_s = Math.round(result.time_s * 1e6) / 1e6;
-OUT('RESULT ' + JSON.stringify(result) + '\\n');
+}
+const timeout = Math.max(1, Math.round(JOB.per_case_s * 1000));
+JOB.calls.forEach((args, n) => {
+  let answer;
+  try {
+    globalThis.__arena_call = () => fn(...args);
+    const got = vm.runInThisContext('__arena_call()', {timeout});  // a per-call time limit on sync code
+    answer = {ok: got === undefined ? null : got};
+  } catch (e) {
+    if (e && e.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') answer = {timeout: true};
+    else answer = {raised: String(e && e.message || e).slice(0, 200)};
+  }
+  say(n, answer);
+});
 '''
 
+DRIVER = {"python": PY_DRIVER, "javascript": JS_DRIVER}
 
-def harness(function_name: str, cases: list[dict[str, Any]] | tuple[dict[str, Any], ...], language: str,
-            per_case_s: float = 2.0) -> str:
-    """A validator for language-neutral cases ({"args": [...], "expected": ..., "edge": bool, "raises": bool})."""
-    blob = json.dumps(list(cases), separators=(",", ":"))
-    if language == "python":
-        return _PY_HARNESS.format(name=function_name, cases=blob, per_case_s=float(per_case_s))
-    if language == "javascript":
-        return _JS_HARNESS.format(name=json.dumps(function_name), cases=blob)
-    raise ValueError(f"unknown language {language!r} (known: {', '.join(LANGUAGES)})")
+
+def driver_job(function_name: str, cases: list[dict[str, Any]], per_case_s: float) -> str:
+    """The driver's stdin: the function to call and the arguments of every case, nothing else."""
+    return json.dumps({"name": function_name, "calls": [c["args"] for c in cases], "per_case_s": per_case_s})
+
+
+def _loads(text: str) -> Any:
+    if len(text) > MAX_LINE_CHARS:
+        raise ValueError("too long")
+    return json.loads(text)
+
+
+def read_outputs(stdout: str, n: int) -> tuple[list[dict[str, Any] | None], str | None]:
+    """The driver's answer to each of the n calls (None: no readable answer) and its load error.
+
+    Every line comes from the solution's process, so it is only ever the solution's own claim
+    about what it returned; the first line for a call counts.
+    """
+    answers: list[dict[str, Any] | None] = [None] * n
+    load_error = None
+    for m in _OUTPUT_LINE.finditer(stdout if isinstance(stdout, str) else ""):
+        key, raw = m.group(1), m.group(2)
+        try:
+            obj = _loads(raw)
+        except (ValueError, RecursionError):
+            obj = None
+        if key == "load":
+            if load_error is None:
+                load_error = str(obj.get("error", "")) if isinstance(obj, dict) else "could not load the solution"
+            continue
+        i = int(key)
+        if i < n and answers[i] is None and isinstance(obj, dict):
+            answers[i] = obj
+    return answers, load_error
+
+
+def parse_cases(stdout: str) -> list[dict[str, Any]]:
+    """The validator's test cases from its one CASES line; FormatError with the reason otherwise."""
+    lines = _CASES_LINE.findall(stdout[-400_000:] if isinstance(stdout, str) else "")
+    if not lines:
+        raise FormatError("the validator printed no line starting with CASES followed by a JSON list of cases")
+    if len(lines) > 1:
+        raise FormatError("the validator printed more than one CASES line (print all the cases in one line)")
+    if len(lines[0]) > MAX_CASES_CHARS:
+        raise FormatError(f"the cases are too large (limit {MAX_CASES_CHARS} characters of JSON)")
+    try:
+        raw = json.loads(lines[0])
+    except (ValueError, RecursionError) as exc:
+        raise FormatError(f"the CASES line is not valid JSON ({str(exc)[:80]})") from None
+    if not isinstance(raw, list) or not raw:
+        raise FormatError("CASES must be a non-empty JSON list")
+    if len(raw) > MAX_CASES:
+        raise FormatError(f"too many cases ({len(raw)}; at most {MAX_CASES})")
+    cases = []
+    for k, c in enumerate(raw, 1):
+        if not isinstance(c, dict) or not isinstance(c.get("args"), list):
+            raise FormatError(f"case {k} must be an object whose \"args\" is the list of arguments")
+        raises = c.get("raises") is True
+        if not raises and "expected" not in c:
+            raise FormatError(f"case {k} has neither \"expected\" nor \"raises\": true")
+        case = {"args": c["args"], "edge": c.get("edge") is True}
+        case.update({"raises": True} if raises else {"expected": c["expected"]})
+        cases.append(case)
+    return cases

@@ -42,11 +42,12 @@ _JS_RESERVED = {"break", "case", "catch", "class", "const", "continue", "debugge
 RUBRIC_CHALLENGE = ("The better challenge is novel (not a textbook or interview puzzle), comes from real work in its "
                     "domain, needs several skills and real domain knowledge, is specified precisely (inputs, "
                     "outputs, units, rounding, errors) with correct examples, and is solvable in one short function.")
-RUBRIC_VALIDATOR = ("The better validator checks the specification thoroughly: normal cases with correct expected "
-                    "values, edge cases and invalid input, survives a crashing solution, and its sandbox check shows "
-                    "it passes a correct solution and fails a do-nothing one.")
-RUBRIC_SOLUTION = ("The better solution passes more of the validator's checks (shown first, above the code); "
-                   "beyond that it is correct, robust and clear.")
+RUBRIC_VALIDATOR = ("The better validator's cases check the specification thoroughly: normal cases with correct "
+                    "expected values, edge cases and invalid input, and its sandbox check shows a correct solution "
+                    "passes them and a do-nothing one fails.")
+RUBRIC_SOLUTION = ("The better solution is correct on the whole specification, including inputs no check shown "
+                   "here covers; the validator results on some of the cases are shown first, above the code. "
+                   "Beyond that it is robust and clear.")
 
 
 @dataclass
@@ -135,21 +136,18 @@ def parse_challenge(text: str, language: str, author: str | None = None) -> Chal
 # -- authors: validators ------------------------------------------------------------------------------------
 def validator_prompt(challenge: Challenge) -> str:
     fn = challenge.function_name
+    fence = "python" if challenge.language == "python" else "javascript"
     if challenge.language == "python":
-        how = (f"The solution is in solution.py next to your validator: `from solution import {fn}`. Wrap that "
-               "import and every call in try/except so a crashing solution still gets a report. Finish by "
-               'printing exactly one line: print("RESULT " + json.dumps({"passed": p, "failed": f, "total": t})) '
-               '(you may add keys such as "edge_passed", "edge_total", "time_s").')
-        fence = "python"
+        emit = 'print("CASES " + json.dumps(cases))'
     else:
-        how = (f"The solution is in solution.js next to your validator: `const {{ {fn} }} = require('./solution.js');`."
-               " Wrap that require and every call in try/catch so a crashing solution still gets a report. Finish"
-               " by printing exactly one line: console.log('RESULT ' + JSON.stringify({passed: p, failed: f, "
-               "total: t})) (you may add keys such as edge_passed, edge_total, time_s).")
-        fence = "javascript"
-    return (f"Write a validator (test harness) for this programming challenge.\n\n{challenge.text()}\n\n"
-            f"Check correctness on normal cases with exact expected values, on edge cases and on invalid input, "
-            f"and measure run time. {how}\n"
+        emit = "console.log('CASES ' + JSON.stringify(cases))"
+    return (f"Write a validator (the test cases) for this programming challenge.\n\n{challenge.text()}\n\n"
+            f"The validator is a program that never sees the solution: the arena calls {fn} itself, in a separate "
+            "sandbox, with the arguments of each case and compares what it returns with the expected value "
+            "(numbers to within 1e-6). Build a list `cases` covering normal cases with exact expected values, edge "
+            'cases and invalid input: {"args": [arguments of one call], "expected": the return value} or '
+            '{"args": [...], "raises": true} for input that must raise an error; add "edge": true to edge cases. '
+            f"Compute expected values in the program if you like. Finish by printing exactly one line: {emit}\n"
             f"Reply with two fenced code blocks: first ```{fence} the validator```, then ```{fence} a correct "
             f"reference solution defining {fn}```.")
 
@@ -161,7 +159,7 @@ class ValidatorDraft:
 
 
 def parse_validator(text: str, language: str, function_name: str) -> ValidatorDraft:
-    """The validator (the block that prints RESULT) and an optional reference solution."""
+    """The validator (the block that prints CASES) and an optional reference solution."""
     validator = reference = None
     try:
         obj = last_json_object(text)
@@ -174,22 +172,19 @@ def parse_validator(text: str, language: str, function_name: str) -> ValidatorDr
     else:
         langs = PY_LANGS if language == "python" else JS_LANGS
         blocks = [code for lang, code in code_blocks(text) if lang in langs]
-        with_result = [b for b in blocks if "RESULT" in b]
-        if with_result:
-            validator = with_result[-1]
-            refs = [b for b in blocks if b is not validator and "RESULT" not in b
+        with_cases = [b for b in blocks if "CASES" in b]
+        if with_cases:
+            validator = with_cases[-1]
+            refs = [b for b in blocks if b is not validator and "CASES" not in b
                     and defines(b, function_name, language)]
             reference = refs[-1] if refs else None
-        elif not blocks and "RESULT" in (text or ""):
+        elif not blocks and "CASES" in (text or ""):
             validator = extract_code(text, language)
-    if not validator or "RESULT" not in validator:
-        raise FormatError("no validator found: it must be a fenced code block that prints a line starting "
-                          "with RESULT followed by a JSON object with passed, failed and total")
+    if not validator or "CASES" not in validator:
+        raise FormatError("no validator found: it must be a fenced code block that prints one line starting "
+                          "with CASES followed by a JSON list of cases ({\"args\": [...], \"expected\": ...})")
     if len(validator) > MAX_CODE_CHARS or (reference and len(reference) > MAX_CODE_CHARS):
         raise FormatError(f"the code is too long (limit {MAX_CODE_CHARS} characters)")
-    if "solution" not in validator:
-        raise FormatError("the validator must load the solution from "
-                          + ("solution.py" if language == "python" else "./solution.js"))
     return ValidatorDraft(validator.strip("\n") + "\n", reference.strip("\n") + "\n" if reference else None)
 
 
