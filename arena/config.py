@@ -55,6 +55,7 @@ class TournamentConfig:
     cost_limit_usd: float | None = None  # stop scheduling matches once this much is spent
     cache: bool = True  # response cache in the run's store
     unleashed: dict[str, bool] = field(default_factory=dict)  # per-family override
+    allow_weak_sandbox: bool = False  # run model code where the sandbox is below level "namespaces"
     variants: dict[str, Variant] = field(default_factory=dict)
     family_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = "<default>"
@@ -69,8 +70,14 @@ class TournamentConfig:
             "variants": {n: self.variants[n].describe() for n in sorted(self.participants())},
             "family_options": self.family_options,
         }
+        if self.unleashed:  # changes prompts; absent when empty so older tournaments keep their ids
+            spec["unleashed"] = self.unleashed
         blob = json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
         return f"{self.name}-{hashlib.sha256(blob.encode()).hexdigest()[:12]}"
+
+    def variant_definitions(self) -> dict[str, str]:
+        """Each participant's definition digest, which binds its name in a run directory."""
+        return {n: variant_definition(self.variants[n]) for n in sorted(self.participants())}
 
     def participants(self) -> set[str]:
         return set(self.players) | set(self.referees) | set(self.meta_referees) | set(self.authors)
@@ -83,6 +90,17 @@ class TournamentConfig:
             "variants": {n: self.variants[n].describe() for n in sorted(self.participants())},
             "family_options": self.family_options, "unleashed": self.unleashed, "source": self.source,
         }
+
+
+def variant_definition(variant: Variant) -> str:
+    """A digest of what makes the variant answer as it does: model, sampling, system prompt, adapter
+    and its backend's options, minus the engine's own (timeouts, connections, prices) and keys. A
+    digest, so no option value (a URL with credentials) is stored."""
+    engine_keys = set(VariantOptions.model_fields)
+    options = {k: v for k, v in variant.options.items() if k not in engine_keys and "key" not in k}
+    blob = json.dumps({**variant.describe(), "options": options}, sort_keys=True, separators=(",", ":"),
+                      default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
 
 
 # --- the schema of what a user writes -------------------------------------------------------------
@@ -116,6 +134,7 @@ class TournamentSection(Schema):
     cost_limit_usd: float | None = setting(None, gt=0, must="a positive number of dollars")
     cache: bool = setting(True, must="true or false")
     unleashed: dict[str, bool] = setting({}, must="a table of family = true/false")
+    allow_weak_sandbox: bool = setting(False, must="true or false")
 
     @field_validator("name")
     @classmethod
@@ -179,6 +198,8 @@ def _variant(raw: Any, where: str) -> Variant:
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
         raise ConfigError(f"{where}: a variant needs a non-empty string 'name'")
+    if not name.isprintable():  # names are shown in tables, ids and terminals: a newline or escape would forge them
+        raise ConfigError(f"{where}: variant name {name[:60]!r} has control characters (newlines, tabs, escapes)")
     mine = {k: v for k, v in raw.items() if k in VARIANT_KEYS}
     t = validate(VariantTable, mine, f"{where}: variant {name!r}", ConfigError)
     # The values as written, not as validated (1, not 1.0): they feed the tournament id, and a
@@ -209,12 +230,16 @@ def parse_config(data: dict[str, Any], where: str = "<config>") -> TournamentCon
     formats = plugins.names(plugins.FORMATS)
     if t.format not in formats:
         raise ConfigError(f"{where}: unknown tournament format {t.format!r} (known: {', '.join(formats)})")
+    for listed in ("families", "players"):  # absent means the defaults; an empty list is a mistake
+        if listed in top.tournament and not getattr(t, listed):
+            raise ConfigError(f"{where}: [tournament] {listed} is an empty list (leave it out for the default)")
     cfg = TournamentConfig(
         name=t.name, families=tuple(t.families) or ("chess",), players=tuple(t.players) or DEFAULT_PLAYERS,
         referees=tuple(t.referees), meta_referees=tuple(t.meta_referees), authors=tuple(t.authors),
         rounds=t.rounds, seed=t.seed, format=t.format, matches_in_flight=t.matches_in_flight,
         calls_per_model=t.calls_per_model, max_attempts=t.max_attempts, call_timeout_s=t.call_timeout_s,
         cost_limit_usd=t.cost_limit_usd, cache=t.cache, unleashed=dict(t.unleashed), variants=variants,
+        allow_weak_sandbox=t.allow_weak_sandbox,
         family_options=top.families, source=where,
     )
     for role in ("players", "referees", "meta_referees", "authors"):

@@ -18,8 +18,9 @@ import asyncio
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -54,7 +55,31 @@ def model_path(variant: Variant) -> Path:
                          f"or a path to a .gguf file, got {name!r}")
     if not path.is_file():
         raise ValueError(f"variant {variant.name!r}: GGUF file not found: {path}")
+    problem = gguf_problem(path)
+    if problem:
+        raise ValueError(f"variant {variant.name!r}: {path} is not a usable GGUF model: {problem}")
     return path
+
+
+def gguf_problem(path: Path) -> str | None:
+    """What is wrong with a GGUF file's header, or None. Read here, before any match starts:
+    llama.cpp would only fail (or crash) when the first match loads it."""
+    import struct
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(24)
+    except OSError as exc:
+        return exc.strerror or type(exc).__name__
+    if len(head) < 24:
+        return f"only {len(head)} bytes, shorter than a GGUF header"
+    if head[:4] != b"GGUF":
+        return "no GGUF magic at the start (not a GGUF file, or a damaged download)"
+    version, tensors, kvs = struct.unpack("<IQQ", head[4:24])
+    if version not in (2, 3):
+        return f"GGUF version {version} (llama.cpp reads versions 2 and 3)"
+    if not 0 < tensors < 1_000_000 or kvs >= 1_000_000:
+        return f"implausible header ({tensors} tensors, {kvs} metadata keys)"
+    return None
 
 
 class LocalOptions(VariantOptions):
@@ -101,6 +126,11 @@ class LoadedModel:
             self._llm = Llama(**kwargs)
         return self._llm
 
+    def close(self) -> None:
+        if self._llm is not None:
+            self._llm.close()
+            self._llm = None
+
     def generate(self, request: Request) -> Completion:
         started = time.perf_counter()
         p = request.params
@@ -133,15 +163,68 @@ def loaded_model(path: Path, adapter: str | None) -> LoadedModel:
         return _models[key]
 
 
+def free_models() -> None:
+    """Close every loaded llama.cpp model (e.g. between generations of `arena loop`, whose
+    checkpoints would otherwise all stay in memory); the next call loads what it needs again."""
+    with _models_lock:
+        models = list(_models.values())
+        _models.clear()
+    for m in models:
+        on_llama_thread(m.close)
+
+
+class Turn:
+    """One call at a time on the llama.cpp thread, per event loop. The gateway waits for the turn
+    before it starts a call's timeout, so a call queued behind others is not timed out for waiting.
+    A timed-out generation keeps the thread until llama.cpp returns; the next turn waits for that
+    too (it is queueing, not the next call's generation)."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self.leftover: Future[Any] | None = None
+
+    async def acquire(self) -> None:
+        await self._lock.acquire()
+        try:
+            left, self.leftover = self.leftover, None
+            if left is not None and not left.done():
+                await asyncio.wait([asyncio.wrap_future(left)])
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def release(self) -> None:
+        self._lock.release()
+
+
+_turns: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Turn]" = weakref.WeakKeyDictionary()
+
+
+def llama_turn() -> Turn:
+    loop = asyncio.get_running_loop()
+    turn = _turns.get(loop)
+    if turn is None:
+        turn = _turns[loop] = Turn()
+    return turn
+
+
 class LocalBackend:
     def __init__(self, variant: Variant):
         path = model_path(variant)
         self.model = loaded_model(path, variant.adapter)
         self.key = f"local|{path.name}|{variant.adapter or '-'}"
 
+    def turn(self) -> Turn:
+        """What a call waits for before it generates (see the gateway's queued count)."""
+        return llama_turn()
+
     async def complete(self, request: Request) -> Completion:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(LLAMA_EXECUTOR, self.model.generate, request)
+        job = LLAMA_EXECUTOR.submit(self.model.generate, request)
+        try:
+            return await asyncio.wrap_future(job)
+        except asyncio.CancelledError:  # e.g. the call's timeout: llama.cpp cannot be interrupted
+            llama_turn().leftover = job
+            raise
 
     def classify(self, exc: BaseException):
         return classify_default(exc)

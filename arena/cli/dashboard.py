@@ -6,6 +6,7 @@ import sys
 import time
 from typing import Any
 
+from arena.cli.common import printable
 from arena.records import ALL_FAMILIES, PLAYER, MatchResult, ScheduledMatch
 
 DISPLAYS = ("rich", "plain", "none")
@@ -18,6 +19,24 @@ def default_display() -> str:
 def view(kind: str) -> type["NoDisplay"]:
     """The runner's view factory for a --display choice."""
     return {"rich": RichDisplay, "plain": PlainDisplay}.get(kind, NoDisplay)
+
+
+def _safe(text: object) -> str:
+    """Names, model text and provider errors inside markup: "[/x]" is text, an escape is shown."""
+    from rich.markup import escape
+    return escape(printable(text))
+
+
+def _text(text: object) -> Any:
+    """A table cell that is never parsed as markup."""
+    from rich.text import Text
+    return Text(printable(text))
+
+
+def _slots(st: Any) -> str:
+    """running/queued/limit: a local model's calls hold slots while they wait for its one thread."""
+    queued = getattr(st, "queued", 0) + getattr(st, "waiting", 0)
+    return f"{st.in_flight - getattr(st, 'queued', 0)}/{queued}/{st.limit}"
 
 
 def describe_result(m: ScheduledMatch, result: MatchResult | None, error: str | None) -> str:
@@ -61,8 +80,8 @@ class PlainDisplay(NoDisplay):
     def match_finished(self, m: ScheduledMatch, result: MatchResult | None, error: str | None) -> None:
         done, _, _ = progress(self.state)
         width = len(str(self.state.total))
-        print(f"[{done:>{width}}/{self.state.total}] {m.family:<10} {' vs '.join(m.seats):<34} "
-              f"{describe_result(m, result, error)}  ({m.match_id[:10]})", flush=True)
+        print(printable(f"[{done:>{width}}/{self.state.total}] {m.family:<10} {' vs '.join(m.seats):<34} "
+                        f"{describe_result(m, result, error)}  ({m.match_id[:10]})"), flush=True)
 
 
 class RichDisplay(NoDisplay):
@@ -88,15 +107,15 @@ class RichDisplay(NoDisplay):
         frac = done / s.total if s.total else 1.0
         bar = "█" * int(frac * 30) + "░" * (30 - int(frac * 30))
         eta_txt = "-" if eta is None else f"{int(eta // 60)}m{int(eta % 60):02d}s"
-        head = (f"[bold]{s.tournament_id}[/]  {bar} {done}/{s.total}  {per_min:.1f} matches/min  ETA {eta_txt}  "
-                f"in flight {s.in_flight}  failed {s.failed}" + (f"  [red]stopped: {s.stopped}[/]" if s.stopped else ""))
+        head = (f"[bold]{_safe(s.tournament_id)}[/]  {bar} {done}/{s.total}  {per_min:.1f} matches/min  ETA {eta_txt}  "
+                f"in flight {s.in_flight}  failed {s.failed}" + (f"  [red]stopped: {_safe(s.stopped)}[/]" if s.stopped else ""))
 
         board = Table(title="leaderboard (players, all families)", expand=True)
         for col in ("variant", "mu", "sigma", "mu-3σ", "W", "L", "D"):
             board.add_column(col, justify="right" if col != "variant" else "left")
         rows = [r for r in s.book.all() if r.role == PLAYER and r.family == ALL_FAMILIES]
         for r in sorted(rows, key=lambda r: -r.conservative)[:12]:
-            board.add_row(r.variant, f"{r.mu:.2f}", f"{r.sigma:.2f}", f"{r.conservative:.2f}", str(r.wins),
+            board.add_row(_text(r.variant), f"{r.mu:.2f}", f"{r.sigma:.2f}", f"{r.conservative:.2f}", str(r.wins),
                           str(r.losses), str(r.draws))
 
         latest = Table(title="latest results", expand=True)
@@ -104,15 +123,15 @@ class RichDisplay(NoDisplay):
         latest.add_column("seats")
         latest.add_column("result")
         for m, result, error in list(s.latest):
-            latest.add_row(m.family, " vs ".join(m.seats), describe_result(m, result, error)[:80])
+            latest.add_row(_text(m.family), _text(" vs ".join(m.seats)), _text(describe_result(m, result, error)[:80]))
 
         models = Table(title="models", expand=True)
-        for col in ("model", "in flight/limit", "calls", "retries", "errors", "tokens in/out", "cost $"):
+        for col in ("model", "running/queued/limit", "calls", "retries", "errors", "tokens in/out", "cost $"):
             models.add_column(col, justify="right" if col != "model" else "left")
         for key, st in sorted(self.gateway.stats.items()):
             cached = getattr(st, "cached", 0)
             limited = getattr(st, "rate_limits", 0)
-            models.add_row(key, f"{st.in_flight}/{st.limit}", f"{st.calls}" + (f" ({cached} cached)" if cached else ""),
+            models.add_row(_text(key), _slots(st), f"{st.calls}" + (f" ({cached} cached)" if cached else ""),
                            f"{st.retries}" + (f" ({limited} rate-limited)" if limited else ""), str(st.errors),
                            f"{st.input_tokens}/{st.output_tokens}",
                            f"{st.cost_usd:.4f}" if getattr(st, "priced", True) else "unpriced")

@@ -36,6 +36,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not cfg.families or len(set(cfg.families)) != len(cfg.families):
             raise ConfigError(f"--families needs distinct family names separated by commas, got {args.families!r}")
     display = args.display or default_display()
+    from referees.sandbox import allow_weak_sandbox
+    allow_weak_sandbox(cfg.allow_weak_sandbox)  # the sandbox refuses model code at weak levels otherwise
     summary = run(cfg, args.run_dir, view(display))
     if display != "none":
         print_summary(summary)

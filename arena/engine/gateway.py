@@ -8,7 +8,9 @@ Backends make single attempts and classify their errors; the policy is here:
   (Retry-After), else back off exponentially with jitter;
 - transient errors (timeouts, 5xx, dropped connections, malformed bodies) back off and retry,
   up to `max_attempts`;
-- every attempt has its own timeout and the whole call an overall one.
+- every attempt has its own timeout and the whole call an overall one, both started once the call
+  has a slot and the backend's turn (a local model generates one call at a time);
+- under a cost limit a paid call first reserves what it could cost (arena/engine/budget.py).
 Error text is scrubbed of API keys before it leaves this module.
 """
 from __future__ import annotations
@@ -18,8 +20,10 @@ import random
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+from arena.engine.answers import InvalidResponse, cap_answer, usage_problem
+from arena.engine.budget import Reservations, estimate
 from arena.engine.cache import ResponseCache, cache_key
 from arena.engine.limits import AdaptiveLimit
 from arena.engine.pricing import Price, price_for
@@ -28,7 +32,8 @@ from players.base import FATAL, RATE_LIMIT, Backend, Request
 from players.keys import redact_known, scrub
 from players.registry import create_backend
 
-# Scripted players are free and instant: caching them would only cost disk writes.
+# Scripted players are free and instant: caching them would only cost disk writes (and their
+# token counts are not a provider's claim, so they are not checked either).
 NEVER_CACHED = {"mock"}
 
 
@@ -45,8 +50,9 @@ class ModelStats:
     """Live per-model counters for the dashboard (one per backend key)."""
 
     limit: int  # the current adaptive concurrency limit
-    in_flight: int = 0
-    waiting: int = 0
+    in_flight: int = 0  # calls holding a slot: running, or queued for the backend's turn
+    queued: int = 0  # of those, the ones waiting for the backend (one llama.cpp thread for all)
+    waiting: int = 0  # calls waiting for a slot
     calls: int = 0  # completed calls, cached ones included
     cached: int = 0
     retries: int = 0
@@ -120,13 +126,15 @@ class Gateway:
     cache: ResponseCache | None = None
     cost_limit_usd: float | None = None
     usage: dict[tuple[str, str], Usage] = field(default_factory=dict)
+    total_cost_usd: float = 0.0  # what the tournament spent before, when it resumes (the runner sets it)
+    on_spend: Callable[[float], None] | None = None  # told the cost of every paid call, e.g. to store it
 
     def __post_init__(self) -> None:
         self._backends: dict[str, Backend] = {}
         self._limits: dict[str, AdaptiveLimit] = {}
         self._prices: dict[str, Price | None] = {}
         self._timeouts: dict[str, tuple[float, float]] = {}  # variant -> (per attempt, overall)
-        self.total_cost_usd = 0.0
+        self._reservations = Reservations()  # the cost limit's, for paid calls in flight
 
     @classmethod
     def from_config(cls, cfg: Any, run_dir: str | Path | None = None) -> "Gateway":
@@ -201,14 +209,17 @@ class Gateway:
         if usage is None:
             usage = self.usage[(variant_name, role)] = Usage()
         if self.cost_limit_usd is not None and self.total_cost_usd >= self.cost_limit_usd:
-            raise CostLimitReached(f"cost limit of ${self.cost_limit_usd:g} reached "
-                                   f"(spent ${self.total_cost_usd:.4f}); no further calls")
+            raise self._limit_reached()
         rec = CallRecord(match_id=match_id, variant=variant_name, role=role, messages=request.messages, response=None)
         try:
             key = self._cache_key(backend, variant, request, role, seed)
             completion = self.cache.get(key) if key is not None and self.cache is not None else None
             if completion is None:
-                completion = await self._attempts(backend, variant, request, limiter, stats, rec)
+                reserved = await self._reserve(backend.key, variant_name, request)
+                try:
+                    completion = await self._attempts(backend, variant, request, limiter, stats, rec)
+                finally:  # no await from here to _account: waiters see this call's real cost
+                    self._settle(backend.key, reserved)
                 completion.text = storable(redact_known(completion.text))
                 price = self.price(variant_name)
                 stats.priced = price is not None
@@ -225,6 +236,25 @@ class Gateway:
                 record.append(rec)
         self._account(completion, rec, stats, usage)
         return completion
+
+    async def _reserve(self, key: str, variant_name: str, request: Request) -> float | None:
+        """Room under the cost limit for this call (arena/engine/budget.py); None: nothing reserved."""
+        if self.cost_limit_usd is None:
+            return None
+        most = estimate(self.price(variant_name), request.messages, request.params.max_tokens)
+        if most is None:
+            return None
+        if not await self._reservations.reserve(key, most, self.cost_limit_usd, lambda: self.total_cost_usd):
+            raise self._limit_reached()
+        return most
+
+    def _settle(self, key: str, amount: float | None) -> None:
+        if amount is not None:
+            self._reservations.settle(key, amount)
+
+    def _limit_reached(self) -> CostLimitReached:
+        return CostLimitReached(f"cost limit of ${self.cost_limit_usd:g} reached "
+                                f"(spent ${self.total_cost_usd:.4f}); no further calls")
 
     def _cache_key(self, backend: Backend, variant: Variant, request: Request, role: str,
                    seed: int | None) -> str | None:
@@ -251,6 +281,8 @@ class Gateway:
         usage.output_tokens += completion.output_tokens
         usage.cost_usd += completion.cost_usd
         self.total_cost_usd += completion.cost_usd
+        if completion.cost_usd and self.on_spend is not None:
+            self.on_spend(completion.cost_usd)
 
     async def _attempts(self, backend: Backend, variant: Variant, request: Request, limiter: AdaptiveLimit,
                         stats: ModelStats, rec: CallRecord) -> Completion:
@@ -271,12 +303,14 @@ class Gateway:
             finally:
                 stats.waiting -= 1
             self._sync(stats, limiter)
-            now = loop.time()
-            if deadline is None:
-                deadline = now + total_timeout
-            budget = min(call_timeout, deadline - now)
             ok = False
+            turn = None
             try:
+                turn = await self._turn(backend, stats)
+                now = loop.time()  # after the wait for a slot and for the backend's turn
+                if deadline is None:
+                    deadline = now + total_timeout
+                budget = min(call_timeout, deadline - now)
                 if budget <= 0:
                     raise CallFailed(f"gave up after the overall timeout of {total_timeout:g}s: {last}")
                 # asyncio.timeout, not wait_for: no extra task per attempt (wait_for's task costs
@@ -287,6 +321,11 @@ class Gateway:
                 else:
                     async with asyncio.timeout(budget):
                         completion = await backend.complete(request)
+                # Scripted players count tokens by the characters they are scripted to say, past max_tokens.
+                problem = None if variant.provider in NEVER_CACHED else usage_problem(completion, request)
+                if problem:
+                    raise InvalidResponse(problem)
+                cap_answer(completion, request)  # before anything scans or stores it
                 ok = True
             except (asyncio.CancelledError, CallFailed):
                 raise
@@ -294,12 +333,17 @@ class Gateway:
                 if isinstance(exc, asyncio.TimeoutError):
                     kind, retry_after = "transient", None
                     last = f"{variant.model}: timed out after {budget:g}s"
+                elif isinstance(exc, InvalidResponse):
+                    kind, retry_after = "transient", None
+                    last = f"{variant.model}: {exc}"
                 else:
                     kind, retry_after = backend.classify(exc)
                     last = storable(scrub(" ".join(str(exc).split()))[:600]) or type(exc).__name__
                 if kind == RATE_LIMIT:
                     limiter.rate_limited(slot)
             finally:
+                if turn is not None:
+                    turn.release()
                 limiter.release(slot, ok=ok)
                 self._sync(stats, limiter)
             if ok:
@@ -323,6 +367,21 @@ class Gateway:
             stats.retries += 1
             rec.retries += 1
             await asyncio.sleep(delay)
+
+    @staticmethod
+    async def _turn(backend: Backend, stats: ModelStats) -> Any:
+        """Wait for the backend's turn, if it runs one call at a time (llama.cpp in-process): the
+        call holds a slot meanwhile but is queued, not running, and its timeout has not started."""
+        turn_of = getattr(backend, "turn", None)
+        if turn_of is None:
+            return None
+        turn = turn_of()
+        stats.queued += 1
+        try:
+            await turn.acquire()
+        finally:
+            stats.queued -= 1
+        return turn
 
     @staticmethod
     def _sync(stats: ModelStats, limiter: AdaptiveLimit) -> None:

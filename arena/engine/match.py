@@ -1,7 +1,11 @@
 """What a family sees while it plays one match."""
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import json
 import random
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +30,12 @@ class MatchContext:
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.match.seed)
-        self._call_no = 0
+        self._asked: dict[str, int] = {}  # place -> times asked so far
+        # Where each call is stored: its asyncio task's rank (by the task's first call) and its
+        # number within that task (see `ask`).
+        self._tasks: weakref.WeakKeyDictionary[asyncio.Task[Any], list[int]] = weakref.WeakKeyDictionary()
+        self._task_count = 0
+        self._order: dict[int, tuple[int, int]] = {}  # id(call record) -> where it sorts
 
     @property
     def seats(self) -> tuple[str, ...]:
@@ -43,12 +52,40 @@ class MatchContext:
     async def ask(self, variant: str, role: str, messages: Messages, *,
                   choices: tuple[str, ...] | None = None, max_tokens: int | None = None) -> Completion:
         """One model call, recorded with the match. Raises arena.engine.gateway.CallFailed."""
-        # Each call gets its own seed derived from the match seed, so sampling
-        # (and scripted players) replay exactly on a re-run.
-        self._call_no += 1
-        seed = (self.match.seed * 1_000_003 + self._call_no) % (2**31 - 1)
-        return await self.gateway.ask(variant, role, messages, match_id=self.match_id, seed=seed,
-                                      choices=choices, max_tokens=max_tokens, record=self.calls)
+        # Each call's seed (and so its cache key) comes from its place in the match: who is asked,
+        # in which role, with what, and how many times exactly that was asked before. Not from a
+        # running count, which follows the order concurrent calls finished in: a resumed match, its
+        # answers partly from the cache and so in another order, would ask different calls.
+        what = json.dumps([messages, choices, max_tokens], sort_keys=True, ensure_ascii=False, default=str)
+        place = hashlib.sha256(f"{role}\0{variant}\0{what}".encode("utf-8", "surrogatepass")).hexdigest()
+        n = self._asked.get(place, 0)
+        self._asked[place] = n + 1
+        digest = hashlib.sha256(f"{self.match.seed}\0{place}\0{n}".encode()).digest()
+        seed = int.from_bytes(digest[:8], "big") % (2**31 - 1)
+        # Stored in a fixed order: calls made one after another (a game's turns, one seat's ask and
+        # re-asks) run in one task and keep their order; calls asked together (asyncio.gather makes a
+        # task of each, in argument order) follow the order they were asked in, not finished in.
+        order = self._place_in_order()
+        mine: list[CallRecord] = []
+        try:
+            return await self.gateway.ask(variant, role, messages, match_id=self.match_id, seed=seed,
+                                          choices=choices, max_tokens=max_tokens, record=mine)
+        finally:
+            for rec in mine:
+                self._order[id(rec)] = order
+                self.calls.append(rec)
+            self.calls.sort(key=lambda r: self._order.get(id(r), ()))
+
+    def _place_in_order(self) -> tuple[int, int]:
+        task = asyncio.current_task()
+        if task is None:
+            return (0, len(self._order))
+        slot = self._tasks.get(task)
+        if slot is None:
+            self._task_count += 1  # a count, not len(): finished tasks leave the weak mapping
+            slot = self._tasks[task] = [self._task_count, 0]
+        slot[1] += 1
+        return (slot[0], slot[1])
 
     def log(self, kind: str, **data: Any) -> None:
         self.transcript.append({"type": kind, **data})

@@ -133,7 +133,8 @@ async def run_tournament(cfg: TournamentConfig, run_dir: str | Path, view: ViewF
     tid = cfg.tournament_id
     try:
         store.ensure_tournament(tid, cfg.name, cfg.describe(), len(schedule),
-                                {n: cfg.variants[n].describe() for n in cfg.participants()})
+                                {n: cfg.variants[n].describe() for n in cfg.participants()},
+                                cfg.variant_definitions())
         done = store.finished_ids(tid)
         todo = [m for m in schedule if m.match_id not in done]
         state = RunState(tid, len(schedule), len(schedule) - len(todo), live_ratings=bool(getattr(view, "live_ratings", False)))
@@ -144,6 +145,9 @@ async def run_tournament(cfg: TournamentConfig, run_dir: str | Path, view: ViewF
         for _, fam, rs in store.iter_ranked_sets() if state.live_ratings else ():
             state.book.apply(fam, rs)
         gw = gateway or make_gateway(cfg, run_dir)
+        if gateway is None:  # the budget is the tournament's, over all its runs
+            gw.total_cost_usd = store.spent(tid)
+            gw.on_spend = lambda usd: store.add_spend(tid, usd)
         shown = (view or NoView)(state, gw, cfg)
         try:
             with shown:

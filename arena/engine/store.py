@@ -2,16 +2,20 @@
 
 A match and everything it produced (calls, ranked sets, format failures) are written
 in one transaction, so a kill at any point leaves either the whole match or nothing.
+One writer per run directory (a flock held while the store is open for writing); readers open
+it read-only and take no lock. The schema is versioned (PRAGMA user_version) and migrated.
 """
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from arena.errors import UserError
 from arena.records import (
@@ -26,13 +30,19 @@ from arena.records import (
 )
 
 DB_NAME = "arena.sqlite"
+LOCK_NAME = "arena.lock"
+# PRAGMA user_version of the store. 0: before versioning. 1: tournaments.spent_usd (the money spent,
+# so a re-run does not get the whole budget again), variants.definition (a name bound to its model).
+VERSION = 1
+_MIGRATIONS = {1: ("ALTER TABLE tournaments ADD COLUMN spent_usd REAL NOT NULL DEFAULT 0",
+                   "ALTER TABLE variants ADD COLUMN definition TEXT")}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tournaments (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, config TEXT NOT NULL, created_at REAL NOT NULL,
-    total INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL DEFAULT 'running');
+    total INTEGER NOT NULL DEFAULT 0, status TEXT NOT NULL DEFAULT 'running', spent_usd REAL NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS variants (
-    name TEXT PRIMARY KEY, description TEXT NOT NULL);
+    name TEXT PRIMARY KEY, description TEXT NOT NULL, definition TEXT);
 CREATE TABLE IF NOT EXISTS matches (
     id TEXT PRIMARY KEY, tournament_id TEXT NOT NULL, family TEXT NOT NULL, seq INTEGER NOT NULL,
     round INTEGER NOT NULL, repetition INTEGER NOT NULL, seed INTEGER NOT NULL, seats TEXT NOT NULL,
@@ -91,6 +101,8 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_
 
 class Store:
     def __init__(self, run_dir: str | Path, create: bool = True):
+        """`create=False` opens an existing store for reading only: it needs no write access to the
+        run directory (`ratings`, `show` and `export` work on a read-only copy or during a run)."""
         self.run_dir = Path(run_dir)
         path = self.run_dir / DB_NAME
         if not create and not path.is_file():
@@ -99,27 +111,85 @@ class Store:
             if self.run_dir.exists() and not self.run_dir.is_dir():
                 raise StoreError(f"{self.run_dir} is a file, not a run directory")
             self.run_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = _writer_lock(self.run_dir) if create else None
         try:
-            self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(SCHEMA)
+            if create:
+                self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self._migrate(path)
+            else:
+                self.db = _open_read_only(path)
+                self._check_version(path)
         except sqlite3.DatabaseError as exc:
+            self._unlock()
             raise StoreError(f"{path}: not a usable arena store ({exc})") from None
+        except BaseException:
+            self._unlock()
+            raise
+
+    def _unlock(self) -> None:
+        if self._lock is not None:
+            self._lock.close()  # closing the file releases the flock
+            self._lock = None
+
+    def _check_version(self, path: Path) -> int:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > VERSION:
+            raise StoreError(f"{path} was written by a newer arena (store version {version}, this one reads "
+                             f"up to {VERSION}); upgrade arena to read it")
+        return version
+
+    def _migrate(self, path: Path) -> None:
+        version = self._check_version(path)
+        if version == VERSION:
+            return
+        with self._tx():  # statement by statement: executescript would commit the transaction early
+            if self.db.execute("SELECT 1 FROM sqlite_master WHERE name='tournaments'").fetchone():
+                for v in range(version + 1, VERSION + 1):
+                    for sql in _MIGRATIONS[v]:
+                        self.db.execute(sql)
+            for sql in SCHEMA.split(";"):
+                if sql.strip():
+                    self.db.execute(sql)
+            self.db.execute(f"PRAGMA user_version={VERSION}")
 
     def close(self) -> None:
         self.db.close()
+        self._unlock()
 
     # -- writing ---------------------------------------------------------------------------
     def ensure_tournament(self, tournament_id: str, name: str, config: dict[str, Any], total: int,
-                          variants: dict[str, dict[str, Any]]) -> None:
+                          variants: dict[str, dict[str, Any]], definitions: dict[str, str] | None = None) -> None:
+        """`definitions` binds each variant name to what it is (see TournamentConfig.variant_definition):
+        a name once bound in this run directory cannot be reused for another model, which would merge
+        two models into one rating."""
+        definitions = definitions or {}
         with self._tx():
+            bound = dict(self.db.execute("SELECT name, definition FROM variants WHERE definition IS NOT NULL"))
+            for n in sorted(definitions):
+                if bound.get(n, definitions[n]) != definitions[n]:
+                    raise StoreError(f"variant {n!r} is defined differently from the {n!r} already rated in "
+                                     f"{self.run_dir} (model, sampling, system prompt or options changed); "
+                                     f"give the new definition another name or use another --run-dir")
             self.db.execute(
                 "INSERT INTO tournaments (id, name, config, created_at, total) VALUES (?,?,?,?,?) "
                 "ON CONFLICT(id) DO UPDATE SET total=excluded.total, status='running'",
                 (tournament_id, name, _dumps(config), time.time(), total))
-            self.db.executemany("INSERT OR REPLACE INTO variants (name, description) VALUES (?,?)",
-                                [(n, _dumps(d)) for n, d in variants.items()])
+            self.db.executemany(
+                "INSERT INTO variants (name, description, definition) VALUES (?,?,?) ON CONFLICT(name) DO UPDATE "
+                "SET description=excluded.description, definition=COALESCE(excluded.definition, definition)",
+                [(n, _dumps(d), definitions.get(n)) for n, d in variants.items()])
+
+    def spent(self, tournament_id: str) -> float:
+        """US dollars the tournament's calls have cost so far, over all its runs."""
+        row = self.db.execute("SELECT spent_usd FROM tournaments WHERE id=?", (tournament_id,)).fetchone()
+        return float(row[0]) if row else 0.0
+
+    def add_spend(self, tournament_id: str, usd: float) -> None:
+        # Per paid call, not per match: a match stopped at the cost limit is never committed,
+        # but its calls were paid for.
+        self.db.execute("UPDATE tournaments SET spent_usd = spent_usd + ? WHERE id=?", (usd, tournament_id))
 
     def set_tournament_status(self, tournament_id: str, status: str) -> None:
         self.db.execute("UPDATE tournaments SET status=? WHERE id=?", (status, tournament_id))
@@ -250,6 +320,38 @@ class Store:
         if status:
             return self.db.execute("SELECT COUNT(*) FROM matches WHERE status=?", (status,)).fetchone()[0]
         return self.db.execute("SELECT COUNT(*) FROM matches").fetchone()[0]
+
+
+def _writer_lock(run_dir: Path) -> IO[bytes]:
+    """An exclusive flock on the run directory's lock file, held while the store is open for
+    writing: two runs writing one store would both play the same unfinished matches. Readers
+    take no lock. The kernel drops it when the process dies, even by kill -9."""
+    try:
+        f = open(run_dir / LOCK_NAME, "ab")
+    except OSError as exc:
+        raise StoreError(f"{run_dir}: cannot write to the run directory ({exc.strerror})") from None
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        raise StoreError(f"another `arena run` is writing to {run_dir}; wait for it to finish or use another "
+                         f"--run-dir (`arena ratings` and `arena show` can read it meanwhile)") from None
+    return f
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    """A reader's connection. Read-only mode still needs a writable directory for a WAL store's
+    shared-memory file; where there is none (a read-only copy), the store is read as immutable."""
+    uri = path.resolve().as_uri()
+    db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30, isolation_level=None, check_same_thread=False)
+    try:
+        db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        return db
+    except sqlite3.OperationalError:
+        db.close()
+        if os.access(path.parent, os.W_OK):
+            raise
+    return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None, check_same_thread=False)
 
 
 class _Transaction:

@@ -89,7 +89,13 @@ def with_variant(cfg: TournamentConfig, v: Variant) -> TournamentConfig:
 
 def _run(cfg: TournamentConfig, run_dir: Path, view: Any, log: Callable[[str], None]) -> Any:
     from arena.engine.runner import run
-    summary = run(cfg, run_dir, view)
+    from players.local import free_models
+    from referees.sandbox import allow_weak_sandbox
+    allow_weak_sandbox(cfg.allow_weak_sandbox)  # the sandbox refuses model code at weak levels otherwise
+    try:
+        summary = run(cfg, run_dir, view)
+    finally:
+        free_models()  # each generation's checkpoint is a new llama.cpp model: keep none of them loaded
     if summary.stopped:
         raise UserError(f"tournament {summary.tournament_id} stopped early: {summary.stopped}")
     log(f"tournament {summary.tournament_id}: {summary.finished} played, {summary.skipped} already done, "

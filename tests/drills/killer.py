@@ -4,7 +4,9 @@
 
 PLAN: none | after-commit:N (right after the Nth match of this run is committed) |
 mid-commit:N (inside the Nth match's write transaction, rows half written) |
-mid-ratings:N (inside the final ratings transaction, after N history rows).
+mid-ratings:N (inside the final ratings transaction, after N history rows) |
+after-cached:N (right after the Nth answer of this run is written to the response cache: inside a
+match, with its other calls in flight).
 The hooks only decide *when* the kill happens; the engine code path is the real one.
 """
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sys
 
 import arena.engine.runner as runner
 from arena.config import load_config
+from arena.engine.cache import ResponseCache
 from arena.engine.store import Store
 
 
@@ -57,6 +60,16 @@ def arm(plan: str) -> None:
                     _die()
                 yield row
         runner.replay_rows = rows
+    elif point == "after-cached":
+        original_put = ResponseCache.put
+        puts = [0]
+
+        def put(self, key, completion):
+            original_put(self, key, completion)
+            puts[0] += 1
+            if puts[0] == n:
+                _die()
+        ResponseCache.put = put
     else:
         raise SystemExit(f"unknown plan {plan!r}")
 

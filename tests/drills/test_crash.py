@@ -19,6 +19,7 @@ CONFIG = """
 name = "crash-drill"
 families = ["connect-four", "predict-output"]
 players = ["rnd", "author", "fortytwo"]
+referees = ["rnd", "author", "fortytwo"]  # scripted players judge only where named
 rounds = 2
 seed = 5
 matches_in_flight = 4
