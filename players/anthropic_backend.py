@@ -17,7 +17,7 @@ from arena.config import ConfigError, variant_options
 from arena.records import Completion, Messages, Variant
 from arena.schema import setting
 from players.base import TRANSIENT, BackendError, Request
-from players.keys import redact_url, resolve_key, scrub
+from players.keys import redact_url, refuse_url_credentials, resolve_key, scrub
 from players.sdk_common import HostedOptions, classify_sdk, http_client, to_backend_error
 
 KEY_ENV = "ANTHROPIC_API_KEY"
@@ -44,6 +44,7 @@ def _model(variant: Variant) -> str:
 
 
 def check(variant: Variant) -> None:
+    refuse_url_credentials(variant)  # first: no later message may echo them
     variant_options(variant, AnthropicOptions)  # unknown keys, types, ranges, the price file
     _model(variant)
     resolve_key(variant, KEY_ENV)
@@ -130,8 +131,9 @@ class AnthropicBackend:
         text = "".join(texts)
         usage = getattr(resp, "usage", None)
         return Completion(text=text,
-                          input_tokens=int(getattr(usage, "input_tokens", 0) or 0),
-                          output_tokens=int(getattr(usage, "output_tokens", 0) or 0),
+                          # as sent: the gateway refuses figures that cannot be true
+                          input_tokens=getattr(usage, "input_tokens", None) or 0,
+                          output_tokens=getattr(usage, "output_tokens", None) or 0,
                           latency_s=latency, finish_reason=getattr(resp, "stop_reason", None))
 
     def _label(self) -> str:

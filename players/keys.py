@@ -35,12 +35,56 @@ def env_var_for(service: str) -> str:
     return re.sub(r"[^A-Za-z0-9]", "_", service).upper() + "_API_KEY"
 
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+URL_OPTIONS = ("base_url", "base_urls")
+
+
 def key_source(variant: Variant, default_env: str) -> str:
     """The environment variable a variant's key is read from."""
     name = variant.options.get("api_key_env", default_env)
     if not isinstance(name, str) or not name.strip():
         raise ConfigError(f"variant {variant.name!r}: api_key_env must name an environment variable")
+    if not _ENV_NAME.fullmatch(name.strip()):
+        # Most likely the key itself pasted in: remembered so it is scrubbed, and never echoed.
+        remember(name.strip())
+        raise ConfigError(f"variant {variant.name!r}: api_key_env must be the NAME of an environment variable "
+                          "(letters, digits, _), like MY_SERVICE_API_KEY; the value given is not one "
+                          "(not shown: if it is a key, set it in that variable instead)")
     return name.strip()
+
+
+def has_credentials(url: str) -> bool:
+    """Whether a URL carries user:password@ (or user@) before its host."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return "@" in url
+    return "@" in parts.netloc
+
+
+def refuse_url_credentials(variant: Variant, env_urls: dict[str, str] | None = None) -> None:
+    """A base URL carrying credentials is refused when the config is read, before any other check
+    could echo it: they would be sent in clear with every request, and every call would fail on them.
+    `env_urls` are URLs read from environment variables, by variable name."""
+    found: list[tuple[str, str]] = []
+    for key in URL_OPTIONS:
+        value = variant.options.get(key)
+        for url in value if isinstance(value, list) else [value]:
+            if isinstance(url, str) and has_credentials(url):
+                found.append((key, url))
+    for env, url in (env_urls or {}).items():
+        if has_credentials(url):
+            found.append((env, url))
+    for where, url in found:
+        user, _, password = url.strip().partition("://")[2].rpartition("@")[0].partition(":")
+        remember(password or user)  # the password (or a token given as the user) is scrubbed anywhere
+        try:
+            shown = redact_url(url)
+        except ValueError:  # e.g. a port out of range
+            shown = "the URL"
+        raise ConfigError(f"variant {variant.name!r}: {where} carries credentials (user:password@); they are not "
+                          f"sent this way: give the URL without them ({shown}) and the key with "
+                          "api_key_env = \"VARIABLE\"")
 
 
 def resolve_key(variant: Variant, default_env: str, *, required: bool = True) -> str | None:

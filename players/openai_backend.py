@@ -26,7 +26,15 @@ from arena.config import ConfigError, variant_options
 from arena.records import Completion, Variant
 from arena.schema import setting
 from players.base import Request, sampling_kwargs
-from players.keys import PLACEHOLDER_KEY, env_var_for, is_local_url, redact_url, resolve_key, scrub
+from players.keys import (
+    PLACEHOLDER_KEY,
+    env_var_for,
+    is_local_url,
+    redact_url,
+    refuse_url_credentials,
+    resolve_key,
+    scrub,
+)
 from players.sdk_common import (
     HostedOptions,
     chat_completion_fields,
@@ -82,6 +90,7 @@ def _target(variant: Variant) -> Target:
     if urls is None and provider == "openai-api":
         env_url = env_var_for(target.service).removesuffix("_API_KEY") + "_BASE_URL"
         if os.environ.get(env_url):
+            refuse_url_credentials(variant, {env_url: os.environ[env_url]})
             urls = [os.environ[env_url]]
         else:
             raise ConfigError(f"{where}: openai-api needs base_url = \"http://host:port/v1\" (or base_urls = "
@@ -105,6 +114,7 @@ def _key_required(target: Target) -> bool:
 
 def check(variant: Variant) -> None:
     """Everything that can be wrong before a match starts: model name, URLs, timeout, key."""
+    refuse_url_credentials(variant)  # first: no later message may echo them
     variant_options(variant, OpenAIOptions)  # unknown keys, types, ranges, the price file
     target = _target(variant)
     resolve_key(variant, target.key_env, required=_key_required(target))

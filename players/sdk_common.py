@@ -169,7 +169,7 @@ def http_client(sdk: ModuleType, pool_size: int, timeout_s: float) -> Any:
         return httpx2.AsyncClient(**kwargs)
 
 
-def chat_completion_fields(raw: bytes, label: str) -> tuple[str, int, int, str | None]:
+def chat_completion_fields(raw: bytes, label: str) -> tuple[str, Any, Any, str | None]:
     """(text, input tokens, output tokens, finish reason) of a chat-completions body.
 
     Read here rather than by the SDK's typed models: a server's reply is bad input like any
@@ -192,8 +192,10 @@ def chat_completion_fields(raw: bytes, label: str) -> tuple[str, int, int, str |
             finish if isinstance(finish, str) else None)
 
 
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+def _count(value: Any) -> Any:
+    # Absent is 0 (some servers send no usage); anything else goes on as sent, so the gateway
+    # refuses a negative or non-integer figure instead of it silently costing nothing.
+    return 0 if value is None else value
 
 
 class HostedOptions(VariantOptions):

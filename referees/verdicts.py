@@ -22,8 +22,10 @@ PAIR_CHOICES = ("[[A]]", "[[B]]", "[[TIE]]")  # for scripted referees; models ne
 
 _TIE_WORDS = {"TIE", "DRAW", "EQUAL", "T", "C", "BOTH", "SAME"}
 _TOKEN = re.compile(r"\[\[\s*([A-Za-z]+)\s*\]\]")
-_LINE = re.compile(r"\b(?:verdict|winner|better answer|final answer)\s*(?:is|:|=)\s*\**\s*\[?\s*"
-                   r"(?:answer\s+|referee\s+)?([AB]|tie|draw)\b", re.I)
+# Possessive quantifiers (*+): adjacent optional runs of spaces and stars must not be split every
+# possible way when no label follows (a wall of spaces after "Verdict:" took 46 s of backtracking).
+_LINE = re.compile(r"\b(?:verdict|winner|better answer|final answer)\s*+(?:is|:|=)\s*+\**+\s*+\[?\s*+"
+                   r"(?:answer\s++|referee\s++)?([AB]|tie|draw)\b", re.I)
 _BARE = re.compile(r"^\W*(?:answer\s+)?([ABT]|tie|draw)\W*$", re.I)
 # A reply that opens with a label and punctuation ("A: Paris", "[B] Eight", "B, because"): small
 # models answer this way. Never "A spider has..." (the article), hence the punctuation.
@@ -45,7 +47,7 @@ def _json_objects(text: str):
     for m in _JSON.finditer(text):
         try:
             obj = json.loads(m.group(0))
-        except ValueError:
+        except (ValueError, RecursionError):  # deep nesting ("[[[[...") is no verdict, not a crash
             continue
         if isinstance(obj, dict):
             yield m.end(), obj

@@ -4,11 +4,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-from arena.cli.common import open_store, run_dir_argument
+from arena.cli.common import finite_float, open_store, run_dir_argument
 from arena.errors import UserError
-from arena.files import atomic_write
+from arena.files import STDOUT, output_path, text_output
 from arena.training.export import FORMATS, PAIR_MODES, ExportOptions, export_dpo
 
 
@@ -34,7 +33,7 @@ def add_pair_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pairs", choices=PAIR_MODES, default="best-worst",
                    help="best-worst: one pair per ranked set (default); adjacent: one per step in the ranking; "
                         "all: every better/worse combination")
-    p.add_argument("--min-margin", type=float, default=0.0,
+    p.add_argument("--min-margin", type=finite_float, default=0.0,
                    help="drop pairs whose margin (score difference, else rank difference) is below this")
     p.add_argument("--unleashed", action="append", metavar="FAMILY=BOOL",
                    help="override whether a family's prompts get 'UNLEASHED: ' (default: the family's open_ended "
@@ -63,7 +62,7 @@ def register_dpo(export_sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", help="tournament config whose [tournament] unleashed table applies")
     p.add_argument("--tournament", help="only the matches of this tournament id")
     p.add_argument("--mix", help="JSONL of your own preference (or instruction) data to interlace with the pairs")
-    p.add_argument("--mix-ratio", type=float, default=1.0,
+    p.add_argument("--mix-ratio", type=finite_float, default=1.0,
                    help="mix rows per arena pair (default 1.0; 0.5 = one mix row for every two pairs)")
     p.add_argument("--mix-rejected", metavar="VARIANT",
                    help="answer instruction rows of the mix file with this variant: its answer becomes 'rejected', "
@@ -88,9 +87,11 @@ def cmd_export_dpo(args: argparse.Namespace) -> int:
     stats = export_dpo(args.run_dir, args.out, opts, args.format, mix=args.mix, mix_ratio=args.mix_ratio,
                        mix_rejected=args.mix_rejected, seed=args.seed, config_unleashed=config_unleashed,
                        variants=variants)
-    print(f"wrote {stats.pairs + stats.mixed} rows to {args.out}: {stats.summary()}")
+    note = sys.stderr if args.out == STDOUT else sys.stdout  # stdout may be the data itself
+    print(f"wrote {stats.pairs + stats.mixed} rows to {args.out}: {stats.summary()}", file=note)
     if stats.pairs == 0:
-        print("arena: no preference pairs in this run (do its families rank texts? chess games are not exported)")
+        print("arena: no preference pairs in this run (do its families rank texts? chess games are not exported)",
+              file=note)
     return 0
 
 
@@ -102,23 +103,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     pm.add_argument("--out", required=True, help="output file (.jsonl)")
     pm.set_defaults(func=cmd_export_matches)
     register_dpo(what)
-    p.set_defaults(func=lambda args: _missing_what(p))
+    p.set_defaults(func=_missing_what)
 
 
-def _missing_what(p: argparse.ArgumentParser) -> int:
-    p.print_help(sys.stderr)
-    return 2
+def _missing_what(args: argparse.Namespace) -> int:
+    raise UserError("export what? `arena export matches --out FILE` or `arena export dpo --out FILE` "
+                    "(arena export --help)")
 
 
 def cmd_export_matches(args: argparse.Namespace) -> int:
+    out = output_path(args.out)
     store = open_store(args.run_dir)
-    out = Path(args.out)
     if out.parent and not out.parent.exists():
         raise UserError(f"output directory not found: {out.parent}")
     n = 0
-    with atomic_write(out) as tmp, tmp.open("w", encoding="utf-8") as fh:
+    with text_output(out) as fh:
         for m in store.iter_matches():
             fh.write(json.dumps(m, ensure_ascii=False) + "\n")
             n += 1
-    print(f"wrote {n} matches to {out}")
+    print(f"wrote {n} matches to {out}", file=sys.stderr if args.out == STDOUT else sys.stdout)
     return 0

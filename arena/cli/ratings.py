@@ -5,7 +5,7 @@ import argparse
 import json
 from typing import Any
 
-from arena.cli.common import open_store, run_dir_argument
+from arena.cli.common import open_store, printable, run_dir_argument
 from arena.errors import UserError
 
 
@@ -79,7 +79,7 @@ def _print_table(rows: list[dict[str, Any]], cols: list[str], title: str) -> Non
     def fmt(v: Any) -> str:
         if isinstance(v, float):
             return f"{v:.2f}"
-        return "-" if v is None else str(v)
+        return "-" if v is None else printable(v)  # names from older stores may hold escapes
     widths = {c: max(len(c), *(len(fmt(r.get(c))) for r in rows)) for c in cols}
     print(title)
     print("  ".join(c.ljust(widths[c]) for c in cols))
@@ -90,10 +90,12 @@ def _print_table(rows: list[dict[str, Any]], cols: list[str], title: str) -> Non
 def cmd_compare(args: argparse.Namespace) -> int:
     from arena.engine.ratings import win_probability
     store = open_store(args.run_dir)
+    if args.a == args.b:
+        raise UserError(f"compare needs two different variants, got {printable(args.a[:60])!r} twice")
     known = store.variant_names()
     for name in (args.a, args.b):
         if name not in known:
-            raise UserError(f"unknown variant {name!r} in {args.run_dir} (known: {', '.join(sorted(known))})")
+            raise UserError(f"unknown variant {printable(name[:60])!r} in {args.run_dir} (known: {', '.join(sorted(known))})")
     wins = losses = draws = 0
     for _, family, rs in store.iter_ranked_sets(role="player"):
         if rs.criterion != "outcome" or (args.family != "*" and family != args.family):

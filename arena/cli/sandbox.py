@@ -5,13 +5,14 @@ import argparse
 import json
 from pathlib import Path
 
+from arena.cli.common import finite_float
 from arena.errors import UserError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sandbox", help="run one Python file in the sandbox and print its verdict as JSON")
     p.add_argument("file")
-    p.add_argument("--timeout", type=float, default=10.0, help="wall-clock seconds (default 10)")
+    p.add_argument("--timeout", type=finite_float, default=10.0, help="wall-clock seconds (default 10)")
     p.add_argument("--memory", type=int, default=256, help="memory limit in MB (default 256)")
     p.set_defaults(func=cmd_sandbox)
 

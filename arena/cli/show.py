@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from arena.cli.common import open_store, run_dir_argument
+from arena.cli.common import open_store, printable, run_dir_argument
 from arena.errors import UserError
 
 
@@ -14,35 +14,45 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_show)
 
 
+MAX_ID_CHARS = 128  # match ids are far shorter; a longer "prefix" matches nothing (and SQLite's LIKE refuses it)
+
+
+def _out(line: str) -> None:
+    """Every line shown holds stored model text or provider errors: control characters are shown, never sent."""
+    print(printable(line))
+
+
 def cmd_show(args: argparse.Namespace) -> int:
     store = open_store(args.run_dir)
-    mid = store.resolve_match_id(args.match_id)
+    prefix = args.match_id
+    mid = store.resolve_match_id(prefix) if 0 < len(prefix) <= MAX_ID_CHARS else None
     if mid is None:
-        raise UserError(f"no single match with id {args.match_id!r} in {args.run_dir}")
+        shown = printable(prefix[:40]) + ("..." if len(prefix) > 40 else "")
+        raise UserError(f"no single match with id '{shown}' in {args.run_dir}")
     m = store.match(mid)
-    print(f"match {m['id']}  family {m['family']}  round {m['round']}  status {m['status']}")
-    print(f"seats: {', '.join(f'{i}: {v}' for i, v in enumerate(m['seats']))}")
-    print(f"result: {m['error'] or m['summary']}")
+    _out(f"match {m['id']}  family {m['family']}  round {m['round']}  status {m['status']}")
+    _out(f"seats: {', '.join(f'{i}: {v}' for i, v in enumerate(m['seats']))}")
+    _out(f"result: {m['error'] or m['summary']}")
     for f in m["format_failures"]:
-        print(f"  format failure: {f['variant']} (seat {f['seat']}, {f['role']}): {f['kind']} - {f['detail']}")
+        _out(f"  format failure: {f['variant']} (seat {f['seat']}, {f['role']}): {f['kind']} - {f['detail']}")
     details = m.get("details") or {}
     if details.get("pgn"):
-        print("\n" + details["pgn"])
-    print(f"\ncalls ({len(m['calls'])}):")
+        _out("\n" + details["pgn"])
+    _out(f"\ncalls ({len(m['calls'])}):")
     for i, c in enumerate(m["calls"], 1):
         prompt = c["messages"][-1]["content"] if c["messages"] else ""
         answer = c["response"] if c["error"] is None else f"ERROR {c['error']}"
         flags = (", cached" if c["cached"] else "") + (f", {c['retries']} retries" if c["retries"] else "")
-        print(f"--- {i}. {c['variant']} as {c['role']} ({c['output_tokens']} tokens, "
+        _out(f"--- {i}. {c['variant']} as {c['role']} ({c['output_tokens']} tokens, "
               f"{c['latency_s'] or 0:.2f}s{flags})")
-        print(_indent("> " + prompt.replace("\n", "\n> ")))
-        print(_indent(str(answer)))
+        _out(_indent("> " + prompt.replace("\n", "\n> ")))
+        _out(_indent(str(answer)))
     for rs in m["ranked_sets"]:
-        print(f"\nranking: {rs['role']} / {rs['criterion']}"
+        _out(f"\nranking: {rs['role']} / {rs['criterion']}"
               + (f" (agreement {rs['agreement']:.2f})" if rs.get("agreement") is not None else ""))
         for e in sorted(rs["entries"], key=lambda e: e["rank"]):
             score = f" score {e['score']:.3g}" if isinstance(e.get("score"), (int, float)) else ""
-            print(f"  {e['rank'] + 1}. {e['variant']}{score}: {str(e['text'])[:100]!r}")
+            _out(f"  {e['rank'] + 1}. {e['variant']}{score}: {str(e['text'])[:100]!r}")
     return 0
 
 

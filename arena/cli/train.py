@@ -4,19 +4,20 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from arena.cli.common import finite_float
 from arena.errors import UserError
 
 
 def _train_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("training (defaults keep one CPU run to minutes)")
     g.add_argument("--max-pairs", type=int, default=48, help="train on at most this many pairs (default 48)")
-    g.add_argument("--epochs", type=float, default=1.0, help="default 1")
+    g.add_argument("--epochs", type=finite_float, default=1.0, help="default 1")
     g.add_argument("--max-steps", type=int, default=-1, help="stop after this many optimizer steps")
     g.add_argument("--max-length", type=int, default=512, help="tokens per prompt+answer (default 512)")
     g.add_argument("--batch-size", type=int, default=2)
     g.add_argument("--grad-accum", type=int, default=2)
-    g.add_argument("--lr", type=float, default=2e-4, help="LoRA learning rate (default 2e-4)")
-    g.add_argument("--beta", type=float, default=0.1, help="DPO beta (default 0.1)")
+    g.add_argument("--lr", type=finite_float, default=2e-4, help="LoRA learning rate (default 2e-4)")
+    g.add_argument("--beta", type=finite_float, default=0.1, help="DPO beta (default 0.1)")
     g.add_argument("--lora-r", type=int, default=16)
     g.add_argument("--gguf-type", choices=("f16", "q8_0"), default="f16",
                    help="how changed tensors are written; unchanged ones keep their quantization (default f16)")
@@ -64,7 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="rounds of the held-out tournament (default: the tournament's rounds)")
     p.add_argument("--display", choices=("rich", "plain", "none"), default=None)
     p.add_argument("--mix", help="JSONL preference data to interlace with each generation's pairs")
-    p.add_argument("--mix-ratio", type=float, default=1.0)
+    p.add_argument("--mix-ratio", type=finite_float, default=1.0)
     add_pair_arguments(p)
     _train_arguments(p)
     p.set_defaults(func=cmd_loop)

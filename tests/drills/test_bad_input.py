@@ -195,3 +195,149 @@ def test_garbage_in_every_role_is_recorded_never_a_crash(family, tmp_path):
         assert status in ("finished", "failed")
         assert (status == "failed") == (error is not None)
         assert error is None or "family error" not in error, error[:500]  # garbage is not a family bug
+
+
+# -- command lines and files that are not what they seem --------------------------------------------------------
+def _one_line(capsys, code: int, expect_code: int = 2) -> str:
+    err = capsys.readouterr().err.strip()
+    assert code == expect_code, (code, err[:500])
+    assert err.startswith("arena: ") and "\n" not in err and "internal error" not in err, err[:500]
+    assert len(err) < 400, err[:500]
+    return err
+
+
+@pytest.mark.parametrize("what", ["matches", "dpo"])
+def test_export_writes_through_a_symlink_and_never_replaces_it(what, stored_run, tmp_path, capsys):
+    _, run_dir, _ = stored_run
+    target = tmp_path / "real.jsonl"
+    target.write_text("old\n")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(target)
+    assert main(["export", what, "--run-dir", str(run_dir), "--out", str(link)]) == 0
+    assert link.is_symlink() and link.resolve() == target.resolve()
+    assert target.read_text() != "old\n"
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_export_into_a_fifo_writes_into_it(stored_run, tmp_path, capsys):
+    import os
+    import threading
+    _, run_dir, _ = stored_run
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    assert main(["export", "matches", "--run-dir", str(run_dir), "--out", str(fifo)]) == 0
+    reader.join(30)
+    assert fifo.is_fifo() and got and got[0].count(b"\n") >= 1
+
+
+@pytest.mark.parametrize("what", ["matches", "dpo"])
+def test_export_to_a_full_device_is_one_line_and_the_device_stays(what, stored_run, tmp_path, capsys):
+    import os
+    import stat
+    _, run_dir, _ = stored_run
+    # A node of our own where we may make one (root; /tmp is often nodev, /dev is not): a
+    # regression must not replace the real /dev/full. Without root it could not replace it anyway.
+    full = Path("/dev/full")
+    for candidate in (tmp_path / "full", Path(f"/dev/arena-drill-full-{os.getpid()}")):
+        try:
+            os.mknod(candidate, stat.S_IFCHR | 0o666, os.makedev(1, 7))
+            candidate.open("w").close()
+        except OSError:
+            candidate.unlink(missing_ok=True)
+            continue
+        full = candidate
+        break
+    try:
+        code = main(["export", what, "--run-dir", str(run_dir), "--out", str(full)])
+        if what == "matches":  # the connect-four run has matches but no pairs: only matches fill the disk
+            assert "space" in _one_line(capsys, code).lower()
+        assert stat.S_ISCHR(full.stat().st_mode)
+    finally:
+        if full.name.startswith("arena-drill-full-"):
+            full.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("what", ["matches", "dpo"])
+def test_export_to_dash_writes_to_stdout(what, stored_run, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    _, run_dir, _ = stored_run
+    assert main(["export", what, "--run-dir", str(run_dir), "--out", "-"]) == 0
+    captured = capsys.readouterr()
+    rows = [json.loads(line) for line in captured.out.splitlines()]  # nothing but the data on stdout
+    assert (rows or what == "dpo") and not Path("-").exists()
+    assert "wrote" in captured.err
+
+
+@pytest.mark.parametrize("args", [
+    ["export", "matches", "--out", ""],
+    ["export", "dpo", "--out", ""],
+    ["export", "dpo", "--out", "x.jsonl", "--mix", "MIX", "--mix-ratio", "nan"],
+    ["export", "dpo", "--out", "x.jsonl", "--min-margin", "inf"],
+    ["export", "dpo", "--out", "-", "--format", "parquet"],
+    ["export"],
+    ["show", "0" * 100_000],
+    ["compare", "rnd", "rnd"],
+])
+def test_bad_flags_are_one_clear_line(args, stored_run, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    root, run_dir, _ = stored_run
+    (root / "mix.jsonl").write_text('{"prompt": "p", "chosen": "c", "rejected": "r"}\n')
+    args = [str(root / "mix.jsonl") if a == "MIX" else a for a in args]
+    argv = [*args, "--run-dir", str(run_dir)] if len(args) > 1 else args
+    _one_line(capsys, main(argv))
+    assert not Path("x.jsonl").exists()
+
+
+def test_nan_timeout_for_the_sandbox_is_one_line(tmp_path, capsys):
+    f = tmp_path / "p.py"
+    f.write_text("print(1)\n")
+    for bad in ("nan", "inf", "-inf"):
+        _one_line(capsys, main(["sandbox", str(f), "--timeout", bad]))
+
+
+@pytest.mark.parametrize("store_bytes", [
+    random.Random(3).randbytes(8192),  # not a database
+    b"SQLite format 3\x00" + random.Random(4).randbytes(8000),  # a damaged one
+])
+@pytest.mark.parametrize("command", [["ratings"], ["show", "abc"], ["export", "matches", "--out", "OUT"],
+                                     ["export", "dpo", "--out", "OUT"], ["compare", "a", "b"]])
+def test_readers_on_a_damaged_store_say_so_in_one_line(command, store_bytes, tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "arena.sqlite").write_bytes(store_bytes)
+    argv = [str(tmp_path / "out.jsonl") if a == "OUT" else a for a in command]
+    err = _one_line(capsys, main([*argv, "--run-dir", str(run_dir)]))
+    assert "store" in err or "database" in err
+    assert (run_dir / "arena.sqlite").read_bytes() == store_bytes
+
+
+@pytest.mark.parametrize("toml", [
+    '[tournament]\nplayers = ["random", "first"]\nfamilies = []\n',
+    '[tournament]\nplayers = []\n',
+    '[tournament]\nplayers = ["a\\nb", "first"]\n[[variants]]\nname = "a\\nb"\nmodel = "mock/random"\n',
+    '[tournament]\nplayers = ["a\\u001b[2Jb", "first"]\n[[variants]]\nname = "a\\u001b[2Jb"\nmodel = "mock/random"\n',
+    '[tournament]\nplayers = ["tab\\tname", "first"]\n[[variants]]\nname = "tab\\tname"\nmodel = "mock/random"\n',
+])
+def test_empty_lists_and_control_characters_in_names_are_refused(toml, stored_run, tmp_path, capsys):
+    _, run_dir, before = stored_run
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(toml)
+    err = _one_line(capsys, main(["run", str(cfg), "--run-dir", str(run_dir), "--display", "none"]))
+    assert "\x1b" not in err
+    assert _matches(run_dir) == before
+
+
+@pytest.mark.parametrize("content", [b"", b"not a gguf at all" * 100, b"GGUF" + b"\xff" * 4 + b"\x00" * 100,
+                                     b"GGUF\x03\x00\x00\x00"])
+def test_a_garbage_gguf_is_refused_before_any_match_starts(content, tmp_path, capsys):
+    model = tmp_path / "broken.gguf"
+    model.write_bytes(content)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[tournament]\nfamilies = ["connect-four"]\nplayers = ["broken", "first"]\n'
+                   f'[[variants]]\nname = "broken"\nmodel = "local/{model}"\n')
+    err = _one_line(capsys, main(["run", str(cfg), "--run-dir", str(tmp_path / "run"), "--display", "none"]))
+    assert "gguf" in err.lower()
+    assert not (tmp_path / "run" / "arena.sqlite").exists() or _matches(tmp_path / "run") == []

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.support.fault_server import FaultServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -123,3 +125,60 @@ api_key_env = "REVOKED_KEY"
     for out in outputs:
         for secret in SECRETS:
             assert secret not in out.stdout and secret not in out.stderr, secret
+
+
+# -- credentials in the config: refused when it is read, never echoed -------------------------------------------
+PASSWORD = "hunter2-DRILL-pw-5e6f"
+PASTED = "drillsvc-PASTED-key-1a2b3c4d"  # a key pasted where the variable's name belongs
+
+
+def _variant_config(body: str) -> str:
+    return f'[tournament]\nfamilies = ["connect-four"]\nplayers = ["v", "first"]\n[[variants]]\nname = "v"\n{body}\n'
+
+
+CREDENTIAL_CONFIGS = {
+    "openai-base-url": f'model = "openai-api/drillsvc/m"\nbase_url = "http://admin:{PASSWORD}@127.0.0.1:9/v1"',
+    "openai-base-urls": f'model = "openai-api/drillsvc/m"\nbase_urls = ["http://127.0.0.1:9/v1", '
+                        f'"https://u:{PASSWORD}@example.com/v1"]',
+    "openai-user-only": f'model = "openai/gpt-x"\nbase_url = "https://{PASSWORD}@example.com/v1"',
+    "anthropic-base-url": f'model = "anthropic/claude-x"\nbase_url = "https://admin:{PASSWORD}@example.com"',
+    "wrong-type-with-credentials": f'model = "openai-api/drillsvc/m"\nbase_url = ["http://admin:{PASSWORD}@h/v1"]',
+    "not-http-with-credentials": f'model = "openai-api/drillsvc/m"\nbase_url = "ftp://admin:{PASSWORD}@h/v1"',
+    "key-in-api-key-env": f'model = "openai/gpt-x"\napi_key_env = "{PASTED}"',
+    "sk-key-in-api-key-env": f'model = "anthropic/claude-x"\napi_key_env = "sk-ant-{PASTED}"',
+}
+
+
+def _assert_refused_without_echo(code: int, capsys, run_dir: Path) -> str:
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert code == 2 and err.startswith("arena: ") and "\n" not in err, (code, err)
+    for secret in (PASSWORD, PASTED, "PASTED-key", "DRILL-pw"):
+        assert secret not in captured.out + captured.err, err
+    for path in (p for p in run_dir.rglob("*") if p.is_file()) if run_dir.exists() else ():
+        assert PASSWORD.encode() not in path.read_bytes() and PASTED.encode() not in path.read_bytes(), path
+    return err
+
+
+@pytest.mark.parametrize("case", sorted(CREDENTIAL_CONFIGS))
+def test_credentials_in_the_config_are_refused_and_never_echoed(case, tmp_path, capsys, monkeypatch):
+    from arena.cli import main
+    monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(_variant_config(CREDENTIAL_CONFIGS[case]))
+    run_dir = tmp_path / "run"
+    err = _assert_refused_without_echo(main(["run", str(cfg), "--run-dir", str(run_dir), "--display", "none"]),
+                                       capsys, run_dir)
+    assert ("credential" in err or "api_key_env" in err), err
+
+
+def test_a_base_url_with_credentials_from_the_environment_is_refused(tmp_path, capsys, monkeypatch):
+    from arena.cli import main
+    monkeypatch.setenv("DRILLSVC_BASE_URL", f"http://admin:{PASSWORD}@127.0.0.1:9/v1")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(_variant_config('model = "openai-api/drillsvc/m"'))
+    run_dir = tmp_path / "run"
+    err = _assert_refused_without_echo(main(["run", str(cfg), "--run-dir", str(run_dir), "--display", "none"]),
+                                       capsys, run_dir)
+    assert "DRILLSVC_BASE_URL" in err and "credential" in err
