@@ -96,7 +96,8 @@ async def meta_panel(ctx: "MatchContext", panel: PanelResult, *, task: str, rubr
     decided = any(r is not None for r in consensus.values())
     ranked = RankedSet(REFEREE, judged[0].prompt,
                        [Entry(jd.referee, jd.text, r, s) for jd, r, s in zip(judged, ranks, scores)],
-                       "judging", round(sum(agreements) / len(agreements), 4) if agreements else None, decided)
+                       "judging", round(sum(agreements) / len(agreements), 4) if agreements else None, decided,
+                       ranked_by="meta-referees:" + ",".join(metas))
     ctx.log("meta-panel", criterion=panel.ranked.criterion, meta_referees=metas, ranks=ranks,
             missing=sum(missing.values()))
     return PanelResult(ranked, meta_judgments, sum(missing.values()), metas, "" if decided else "no pair decided",

@@ -3,7 +3,9 @@
 Who judges (documented in docs/referees.md):
 1. `judges=` when the caller names them, else
 2. the tournament's `referees`, else
-3. the tournament's players (`ctx.players`, falling back to the match's seats), at most `panel_size` of them (default 3), picked by the match seed.
+3. the tournament's players (`ctx.players`, falling back to the match's seats), at most `panel_size` of them (default 3), picked by the match seed;
+   never a scripted player (`random`, `first`, any mock/ variant): its verdicts are no judgement, so it
+   judges (or writes tasks, `author_pool`) only where the config names it in that role.
 From that pool every variant that is a candidate or sits in the match is removed — a referee never
 judges a match it plays in — unless `allow_self=True` or the family option `allow_self_judging = true`;
 then it judges, and its self-preference is measured from the stored verdicts (referees/bias.py).
@@ -11,20 +13,21 @@ then it judges, and its self-preference is measured from the stored verdicts (re
 How: up to `listwise_from - 1` candidates every pair is judged pairwise in both seat orders
 (disagreement = tie); from `listwise_from` candidates on each referee ranks the whole list twice,
 shown forward and reversed. An unreadable verdict is re-asked once, then counted as missing (that pair
-stays undecided for that referee: never a loss, never a zero). The panel's result per pair is the
-net vote of the referees that decided it (wins minus losses, a tie votes 0); the ranking is
-Copeland on those results (ties allowed). A ranked set in which no pair was decided at all is returned with rated=False.
+stays undecided for that referee: never a loss, never a zero). A verdict whose call failed is not
+missing: the CallFailed propagates and fails the match, which a re-run replays. The panel's result
+per pair is the net vote of the referees that decided it (wins minus losses, a tie votes 0); the
+ranking is Copeland on those results (ties allowed). A ranked set in which no pair was decided at all is returned with rated=False.
 """
 from __future__ import annotations
 
 import asyncio
 import itertools
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from arena.engine.gateway import CallFailed
+from arena.engine.gateway import CallFailed, CostLimitReached
 from arena.records import REFEREE, Entry, FormatFailure, Messages, RankedSet, RefereeJudgment, Verdict, to_jsonable
 from arena.schema import Schema, setting
 from referees import aggregate, prompts
@@ -49,7 +52,7 @@ class Candidate:
 class PanelResult:
     ranked: RankedSet
     judgments: list[RefereeJudgment]
-    missing: int  # verdicts that could not be parsed after one re-ask (or whose call failed)
+    missing: int  # verdicts that could not be parsed after one re-ask
     judges: list[str] = field(default_factory=list)
     note: str = ""  # why nobody judged, when nobody did
     call_role: str = REFEREE  # META_REFEREE when the judges were meta-referees
@@ -85,6 +88,12 @@ def tournament_players(ctx: "MatchContext") -> tuple[str, ...]:
     return tuple(n for n in names if n in ctx.gateway.variants)
 
 
+def scripted(ctx: "MatchContext", name: str) -> bool:
+    """A mock/ variant (random, first, script, ...): drawn into a role only when named in it."""
+    variant = ctx.gateway.variants.get(name)
+    return variant is not None and variant.provider == "mock"
+
+
 def self_judging_allowed(ctx: "MatchContext", allow_self: bool = False) -> bool:
     return bool(allow_self or ctx.options.get("allow_self_judging", False))
 
@@ -97,7 +106,7 @@ def judge_pool(ctx: "MatchContext", candidates: Sequence[str], judges: Sequence[
     elif default:
         pool, capped = list(default), False
     else:
-        pool, capped = list(tournament_players(ctx)), True
+        pool, capped = [p for p in tournament_players(ctx) if not scripted(ctx, p)], True
     pool = list(dict.fromkeys(p for p in pool if p in ctx.gateway.variants))
     if not self_judging_allowed(ctx, allow_self):
         busy = set(candidates) | set(ctx.seats)
@@ -115,16 +124,27 @@ def judge_pool(ctx: "MatchContext", candidates: Sequence[str], judges: Sequence[
 def author_pool(ctx: "MatchContext", k: int) -> list[str]:
     """k authors for this match: the tournament's authors if configured; else k distinct players not
     seated in this match when there are that many; else the seats take turns (each writes one task, so
-    the advantage of having written it is shared, and authors still get a ranking to be rated on)."""
+    the advantage of having written it is shared, and authors still get a ranking to be rated on).
+    Scripted players are drawn only when configured, or when every seat is one (nobody else can write)."""
     known = ctx.gateway.variants
     configured = [p for p in dict.fromkeys(ctx.authors) if p in known]
-    others = [p for p in dict.fromkeys(getattr(ctx, "players", ())) if p in known and p not in ctx.seats]
+    others = [p for p in dict.fromkeys(getattr(ctx, "players", ()))
+              if p in known and p not in ctx.seats and not scripted(ctx, p)]
     if not configured and len(others) < k:
-        order = list(ctx.seats)  # seat s writes task s, the same in every match
+        # seat s writes task s, the same in every match; the model seats only, if there are any
+        order = [s for s in ctx.seats if not scripted(ctx, s)] or list(ctx.seats)
     else:
         pool = configured or others
         order = random.Random(f"{ctx.match.seed}:authors").sample(pool, len(pool))
     return [order[i % len(order)] for i in range(k)]
+
+
+def seat_authors(ctx: "MatchContext") -> list[str]:
+    """The authors of a family in which each seat writes a task: the configured authors, else the
+    seats that are models (every seat only when all are scripted: nobody else can write)."""
+    if ctx.authors:
+        return list(dict.fromkeys(ctx.authors))
+    return [s for s in dict.fromkeys(ctx.seats) if not scripted(ctx, s)] or list(dict.fromkeys(ctx.seats))
 
 
 # -- asking ------------------------------------------------------------------------------------------
@@ -145,33 +165,52 @@ class Asked:
     text: str
     value: Any  # None = missing
     reasked: bool = False
-    error: str | None = None
+
+
+def failed_as(exc: CallFailed, variant: str, role: str) -> CallFailed:
+    """The same failure (a cost limit stays a cost limit, which stops the run) naming who failed."""
+    if isinstance(exc, CostLimitReached):
+        return exc
+    return type(exc)(f"{role} {variant}: {exc}")  # raised in its handler: the original stays its context
+
+
+async def gather_calls(aws: Iterable[Awaitable[Any]]) -> list[Any]:
+    """asyncio.gather for model calls that must all succeed. A failed call fails the match, but only
+    once every sibling has ended (none keeps calling after its match is committed), and the error is
+    the same whichever finished first: a spent cost limit if any (the run stops cleanly), else the
+    first failure in order."""
+    results = await asyncio.gather(*aws, return_exceptions=True)
+    errors = [r for r in results if isinstance(r, BaseException)]
+    if errors:
+        raise next((e for e in errors if isinstance(e, CostLimitReached)), errors[0])
+    return results
 
 
 async def ask_all(ctx: "MatchContext", call_role: str, asks: list[Ask]) -> list[Asked]:
-    """Every verdict, each re-asked once when unreadable.
+    """Every verdict, each re-asked once when unreadable. A failed call raises (CallFailed).
 
     All first tries go out together, then all re-asks together, so the order of calls (and with it
     the per-call seeds and scripted replies) never depends on which answer happened to come back first.
     """
-    async def first(a: Ask) -> Asked:
+    async def call(a: Ask, messages: Messages) -> str:
         try:
-            done = await ctx.ask(a.variant, call_role, a.messages, choices=a.choices, max_tokens=a.max_tokens)
-        except CallFailed as exc:
-            return Asked("", None, error=str(exc))
-        return Asked(done.text, a.parse(done.text))
+            done = await ctx.ask(a.variant, call_role, messages, choices=a.choices, max_tokens=a.max_tokens)
+        except CallFailed as exc:  # not a missing verdict: the match fails and a re-run replays it
+            raise failed_as(exc, a.variant, call_role)
+        return done.text
+
+    async def first(a: Ask) -> Asked:
+        text = await call(a, a.messages)
+        return Asked(text, a.parse(text))
 
     async def again(a: Ask, before: Asked) -> Asked:
-        retry = [*a.messages, {"role": "assistant", "content": before.text}, {"role": "user", "content": a.reask}]
-        try:
-            done = await ctx.ask(a.variant, call_role, retry, choices=a.choices, max_tokens=a.max_tokens)
-        except CallFailed as exc:
-            return Asked(before.text, None, True, str(exc))
-        return Asked(done.text, a.parse(done.text), True)
+        text = await call(a, [*a.messages, {"role": "assistant", "content": before.text},
+                              {"role": "user", "content": a.reask}])
+        return Asked(text, a.parse(text), True)
 
-    answers = list(await asyncio.gather(*(first(a) for a in asks)))
-    redo = [k for k, got in enumerate(answers) if got.value is None and got.error is None]
-    for k, got in zip(redo, await asyncio.gather(*(again(asks[k], answers[k]) for k in redo))):
+    answers = list(await gather_calls(first(a) for a in asks))
+    redo = [k for k, got in enumerate(answers) if got.value is None]
+    for k, got in zip(redo, await gather_calls(again(asks[k], answers[k]) for k in redo)):
         answers[k] = got
     return answers
 
@@ -270,8 +309,10 @@ async def rank_by_panel(ctx: "MatchContext", *, call_role: str, judges: list[str
 async def judge(ctx: "MatchContext", *, role: str, task: str, candidates: list[Candidate], rubric: str,
                 criterion: str = "quality", reference: str | None = None, judges: Sequence[str] | None = None,
                 allow_self: bool = False, prompt: Messages | None = None, verdict_tokens: int = VERDICT_TOKENS,
-                text_limit: int = 1200, listwise_from: int = LISTWISE_FROM, rated: bool = True) -> PanelResult:
-    """Rank `candidates` (performances of `role` answering `task`) by a referee panel."""
+                text_limit: int = 1200, listwise_from: int = LISTWISE_FROM, rated: bool = True,
+                exportable: bool = True) -> PanelResult:
+    """Rank `candidates` (performances of `role` answering `task`) by a referee panel.
+    exportable=False: the candidates are not replies to `prompt` (e.g. whole games), never pairs."""
     cands = list(candidates)
     ranked_prompt = prompt if prompt is not None else [{"role": "user", "content": task}]
     pool = judge_pool(ctx, [c.variant for c in cands], judges, allow_self=allow_self, salt=criterion,
@@ -285,7 +326,8 @@ async def judge(ctx: "MatchContext", *, role: str, task: str, candidates: list[C
     if note:
         entries = [Entry(c.variant, c.text, 0, None, c.seat) for c in cands]
         ctx.log("panel", criterion=criterion, role=role, note=note)
-        return PanelResult(RankedSet(role, ranked_prompt, entries, criterion, None, False), [], 0, [], note)
+        return PanelResult(RankedSet(role, ranked_prompt, entries, criterion, None, False, exportable, "nobody"),
+                           [], 0, [], note)
     judgments, panel, missing = await rank_by_panel(
         ctx, call_role=REFEREE, judges=pool, cands=cands, task=task, rubric=rubric, reference=reference,
         tokens=verdict_tokens, limit=text_limit, listwise_from=listwise_from)
@@ -294,7 +336,8 @@ async def judge(ctx: "MatchContext", *, role: str, task: str, candidates: list[C
     agreements = [j.agreement for j in judgments if j.agreement is not None]
     decided = any(r is not None for r in panel.values())
     ranked = RankedSet(role, ranked_prompt, entries, criterion,
-                       round(sum(agreements) / len(agreements), 4) if agreements else None, rated and decided)
+                       round(sum(agreements) / len(agreements), 4) if agreements else None, rated and decided,
+                       exportable, "referees:" + ",".join(pool))
     ctx.log("panel", criterion=criterion, role=role, judges=pool, ranks=ranks, missing=missing,
             agreement=ranked.agreement)
     return PanelResult(ranked, judgments, missing, pool, "" if decided else "no pair decided")

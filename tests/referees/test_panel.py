@@ -1,5 +1,8 @@
 import asyncio
 
+import pytest
+
+from arena.engine.gateway import CallFailed
 from referees.meta import meta_judge, meta_panel
 from referees.panel import Candidate, judge
 from tests.referees.ctxkit import make_ctx, players, variant
@@ -52,10 +55,12 @@ def test_reask_recovers_a_verdict():
     assert [v.reasked for v in res.judgments[0].verdicts] == [True, False]
 
 
-def test_failed_referee_call_is_missing_not_a_crash():
+def test_failed_referee_call_fails_the_match_instead_of_counting_as_missing():
+    # (it used to count as a missing verdict: the match finished unjudged and was never replayed)
     ctx = make_ctx(players() + [variant("down", "fail")], referees=("down",))
-    res = run(judge(ctx, role="player", task="q", candidates=CANDS, rubric="r"))
-    assert res.missing == 2 and not res.ranked.rated
+    with pytest.raises(CallFailed, match="referee down"):
+        run(judge(ctx, role="player", task="q", candidates=CANDS, rubric="r"))
+    assert [c.variant for c in ctx.calls] == ["down", "down"]  # both seat orders were asked, neither re-asked
 
 
 def test_panel_net_vote_and_agreement():
@@ -83,9 +88,10 @@ def test_players_never_judge_their_own_match_unless_allowed():
 
 
 def test_default_pool_is_the_other_tournament_players():
-    ctx = make_ctx(players(), players=("p1", "p2", "p3"))
-    res = run(judge(ctx, role="player", task="q", candidates=CANDS, rubric="r"))
-    assert res.judges == ["p3"]
+    from arena.records import Variant
+    from referees.panel import judge_pool
+    ctx = make_ctx(players() + [Variant("p4", "openai/gpt-4o-mini")], players=("p1", "p2", "p3", "p4"))
+    assert judge_pool(ctx, ["p1", "p2"], None) == ["p4"]  # p3 is scripted: never drawn unless named
     ctx = make_ctx(players())  # nobody outside the match: no referee, nothing rated, said why
     res = run(judge(ctx, role="player", task="q", candidates=CANDS, rubric="r"))
     assert res.judges == [] and not res.ranked.rated and "no eligible referee" in res.note
@@ -137,10 +143,35 @@ def test_meta_needs_two_referees_that_decided():
 
 
 def test_panel_drawn_from_players_is_capped_and_seeded():
-    many = [variant(f"x{k}", "random") for k in range(5)]
+    from arena.records import Variant
+    from referees.panel import judge_pool
+    many = [Variant(f"x{k}", "openai/gpt-4o-mini") for k in range(5)]  # drawn: not scripted
     names = ("p1", "p2", *(v.name for v in many))
-    pick = lambda seed: run(judge(make_ctx(players() + many, players=names, seed=seed, options={"panel_size": 2}),  # noqa: E731
-                                  role="player", task="q", candidates=CANDS, rubric="r")).judges
+    pick = lambda seed: judge_pool(make_ctx(players() + many, players=names, seed=seed,  # noqa: E731
+                                            options={"panel_size": 2}), ["p1", "p2"], None, salt="quality")
     assert len(pick(1)) == 2 and set(pick(1)) <= {v.name for v in many}
     assert pick(1) == pick(1)  # the same match draws the same referees on a re-run
     assert len({tuple(pick(s)) for s in range(8)}) > 1  # different matches, different panels
+
+
+def test_scripted_players_are_drawn_as_referees_or_authors_only_when_the_config_names_them():
+    from arena.records import Variant
+    from referees.panel import author_pool, judge_pool
+    hosted = [Variant("smart", "openai/gpt-4o-mini"), Variant("smart2", "openai/gpt-4o-mini")]
+    field = ("p1", "p2", "p3", "rnd", "smart", "smart2")
+    ctx = make_ctx(players() + [variant("rnd", "random")] + hosted, players=field)
+    # drawn from the field: the hosted models, never the scripted p3 (constant) or rnd (random)
+    assert judge_pool(ctx, ["p1", "p2"], None) == ["smart", "smart2"]
+    assert sorted(author_pool(ctx, 2)) == ["smart", "smart2"]
+    # named in the role by the config: they judge and write
+    assert judge_pool(ctx, ["p1", "p2"], None, default=("rnd",)) == ["rnd"]
+    named = make_ctx(players() + [variant("rnd", "random")] + hosted, players=field, authors=("rnd",))
+    assert author_pool(named, 2) == ["rnd", "rnd"]
+    # a real seat writes the tasks rather than a scripted seat (nobody else is there to write them)
+    seated = make_ctx(players() + [variant("rnd", "random")] + hosted, seats=("smart", "rnd"),
+                      players=("smart", "rnd"))
+    assert author_pool(seated, 2) == ["smart", "smart"]
+    # families where every seat writes a task (programming, predict-output): the model seats
+    from referees.panel import seat_authors
+    assert seat_authors(seated) == ["smart"] and seat_authors(named) == ["rnd"]
+    assert seat_authors(make_ctx(players())) == ["p1", "p2"]  # every seat scripted: nobody else can write

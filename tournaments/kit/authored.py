@@ -7,14 +7,14 @@ predict-output's programs):
    in the sandbox, raising FormatError with a reason for the one re-ask (tournaments.kit.reask).
 2. `rank_proposals`: when two or more proposals are usable a referee panel ranks them (role
    author), the family keeps the panel (referees.meta.keep_panel), and the authors are ranked:
-   usable work by the panel, unusable work below it, authors whose call failed left out.
+   usable work by the panel, unusable work below it. (An author whose call failed fails the
+   match: tournaments.kit.reask raises, and the match is replayed by a re-run.)
 3. `Authored.best` / `Authored.order`: what gets played.
 
 What the family records in its details, and what it plays when nothing is usable, stay its own.
 """
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from arena.records import AUTHOR, Entry, FormatFailure, Messages, RankedSet
 from referees.aggregate import dense_ranks
 from referees.meta import keep_panel
-from referees.panel import Candidate, PanelResult, judge
+from referees.panel import Candidate, PanelResult, gather_calls, judge
 from tournaments.kit.ranking import decided, panel_ranks
 from tournaments.kit.reask import Attempted, ask_checked
 
@@ -37,11 +37,11 @@ AuthorCheck = Callable[[str, str], Any | Awaitable[Any]]
 
 async def propose(ctx: MatchContext, authors: list[str], prompt: Messages, check: AuthorCheck, *,
                   max_tokens: int, retries: int, what: str, failures: list[FormatFailure]) -> list[Attempted]:
-    """Every author's attempt at the same prompt, asked together."""
-    return list(await asyncio.gather(*(
+    """Every author's attempt at the same prompt, asked together (CallFailed if any call failed)."""
+    return await gather_calls(
         ask_checked(ctx, a, AUTHOR, prompt, lambda t, a=a: check(t, a), max_tokens=max_tokens, retries=retries,
                     what=what, failures=failures)
-        for a in authors)))
+        for a in authors)
 
 
 @dataclass
@@ -92,13 +92,12 @@ async def rank_proposals(ctx: MatchContext, attempts: list[Attempted], *, prompt
 
 
 def _author_set(prompt: Messages, authored: Authored, criterion: str, scored: bool) -> RankedSet | None:
-    """Usable work ranked by the panel, unusable work below it; authors whose call failed are left out."""
+    """Usable work ranked by the panel, unusable work below it."""
     panel, valid = authored.panel, authored.valid
-    answered = [a for a in authored.attempts if a.failed_call is None]
     pr = authored.ranks()
     panel_scores = [e.score for e in panel.ranked.entries] if decided(panel) else [None] * len(valid)
     keys, scores = [], []
-    for a in answered:
+    for a in authored.attempts:
         if a.ok:
             k = valid.index(a)
             keys.append((0, pr[k]))
@@ -109,5 +108,8 @@ def _author_set(prompt: Messages, authored: Authored, criterion: str, scored: bo
     ranks = dense_ranks(keys, lower_is_better=True)
     if len(set(ranks)) < 2:
         return None  # everyone tied (or alone): nothing to learn, nothing to rate
-    entries = [Entry(a.variant, a.text, r, s if scored else None) for a, r, s in zip(answered, ranks, scores)]
-    return RankedSet(AUTHOR, prompt, entries, criterion, panel.ranked.agreement if panel else None)
+    entries = [Entry(a.variant, a.text, r, s if scored else None)
+               for a, r, s in zip(authored.attempts, ranks, scores)]
+    # the sandbox check splits usable from unusable work; the panel orders the usable work
+    by = "execution+" + panel.ranked.ranked_by if decided(panel) else "execution"
+    return RankedSet(AUTHOR, prompt, entries, criterion, panel.ranked.agreement if panel else None, ranked_by=by)

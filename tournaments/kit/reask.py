@@ -6,6 +6,10 @@ FormatFailure (not a skill loss). The check may be async, e.g. running a validat
 sandbox. Board games (tournaments.kit.moves) use the same loop with more retries and their
 own re-prompt listing the legal moves. (The referee panel's re-ask, referees/panel.py, is
 batched by phase so that the order of calls stays fixed, and lives below the families.)
+
+A failed call (an outage, a dead player after the gateway's retries, a spent cost limit) is not
+a format failure: the CallFailed propagates, so the match fails and a re-run replays it (or the
+run stops at the cost limit) instead of rating a game nobody finished.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from arena.engine.gateway import CallFailed
 from arena.records import FormatFailure, Messages
+from referees.panel import failed_as
 from tournaments.kit.extract import FormatError
 
 if TYPE_CHECKING:
@@ -32,11 +37,9 @@ class Attempted:
     value: Any = None
     text: str = ""  # the last answer (what gets ranked)
     answers: list[str] = field(default_factory=list)  # every answer, in order (the last is `text`)
+    prompts: list[Messages] = field(default_factory=list)  # the conversation each answer replied to
     reasons: list[str] = field(default_factory=list)  # one per unusable answer
-    failed_call: str | None = None
     seat: int | None = None
-    # the call's own exception, for a caller that must fail the match with it (e.g. a cost limit)
-    call_error: CallFailed | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -50,8 +53,8 @@ async def ask_checked(ctx: "MatchContext", variant: str, role: str, messages: Me
                       reprompt: Callable[[str], str] | None = None) -> Attempted:
     """Ask, check, and on FormatError re-ask (up to `retries` times) with the reason.
 
-    Every unusable answer is appended to `failures` as kind "unparseable" (kind "call-failed"
-    when the model call itself failed), so format problems stay apart from skill losses.
+    Every unusable answer is appended to `failures` as kind "unparseable", so format problems
+    stay apart from skill losses. A failed call raises CallFailed (naming the variant and role).
     `reprompt(reason)` is what the model is told after an unusable answer (default: the
     reason and a request to follow the required format).
     """
@@ -61,13 +64,11 @@ async def ask_checked(ctx: "MatchContext", variant: str, role: str, messages: Me
         try:
             completion = await ctx.ask(variant, role, convo, max_tokens=max_tokens, choices=choices)
         except CallFailed as exc:
-            out.failed_call, out.call_error = str(exc), exc
-            if failures is not None:
-                failures.append(FormatFailure(variant, seat, role, "call-failed", f"{what}: {exc}"[:500]))
             ctx.log("call-failed", variant=variant, role=role, what=what, error=str(exc)[:300])
-            return out
+            raise failed_as(exc, variant, role)
         out.text = completion.text
         out.answers.append(completion.text)
+        out.prompts.append(convo)
         try:
             value = check(completion.text)
             if inspect.isawaitable(value):

@@ -2,7 +2,7 @@
 
 Model output is bad input: `parse` raises tournaments.kit.extract.FormatError (or ValueError) with a
 short reason, which is shown back to the model once. A second failure becomes a FormatFailure
-(never a skill loss); a failed call becomes one too, of kind "call-failed".
+(never a skill loss). A failed call is no format failure: it raises CallFailed (tournaments.kit.reask).
 """
 from __future__ import annotations
 
@@ -41,8 +41,6 @@ async def ask_parsed(ctx: "MatchContext", variant: str, role: str, messages: Mes
     got = await ask_checked(ctx, variant, role, messages, check, max_tokens=max_tokens, retries=1, what=what,
                             seat=seat, choices=choices)
     failure = None
-    if got.failed_call is not None:
-        failure = FormatFailure(variant, seat, role, "call-failed", got.failed_call[:300])
-    elif not got.ok:
+    if not got.ok:
         failure = FormatFailure(variant, seat, role, "unparseable", f"{what}: {got.reasons[-1] if got.reasons else 'unreadable'}"[:300])
     return Parsed(got.value, got.text, messages, failure)

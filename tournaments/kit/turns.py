@@ -64,7 +64,7 @@ async def take_turns(ctx: MatchContext, talk: Talk, *, rounds: int, prompt: Prom
     """Every seat in order for `rounds` rounds, or until `act` ends the game.
 
     An unusable turn (after its one re-ask) is a format failure, noted in the seat's conduct,
-    and the turn passes.
+    and the turn passes. A failed call is not a passed turn: CallFailed fails the match.
     """
     for round_no in range(rounds):
         for seat, player in enumerate(ctx.seats):

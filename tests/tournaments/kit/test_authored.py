@@ -2,6 +2,9 @@
 import asyncio
 import random
 
+import pytest
+
+from arena.engine.gateway import CallFailed
 from arena.records import AUTHOR, Variant
 from tests.referees.ctxkit import make_ctx, variant
 from tournaments.kit.authored import Authored, propose, rank_proposals
@@ -17,22 +20,22 @@ def check(text: str, author: str) -> str:
 
 def test_usable_work_is_ranked_by_the_panel_and_unusable_work_below_it():
     ctx = make_ctx([variant("a1", "constant", text="TASK one"), variant("a2", "constant", text="TASK two"),
-                    variant("a3", "constant", text="nonsense"), Variant("a4", "mock/fail", options={"kind": "fatal"}),
-                    variant("ref", "constant", text="A")], referees=("ref",))
+                    variant("a3", "constant", text="nonsense"), variant("ref", "constant", text="A")],
+                   referees=("ref",))
     prompt = [{"role": "user", "content": "Write a task."}]
     failures, details, sets = [], {}, []
 
     async def go():
-        attempts = await propose(ctx, ["a1", "a2", "a3", "a4"], prompt, check, max_tokens=20, retries=1,
+        attempts = await propose(ctx, ["a1", "a2", "a3"], prompt, check, max_tokens=20, retries=1,
                                  what="task", failures=failures)
-        return attempts, await rank_proposals(
+        return await rank_proposals(
             ctx, attempts, prompt=prompt, task="Tasks", rubric="Better tasks win.", criterion="task",
             render=str, meta_task="Rank tasks", meta=False, failures=failures, details=details, sets=sets,
             scored=True)
 
-    attempts, authored = asyncio.run(go())
+    authored = asyncio.run(go())
     assert [a.value for a in authored.valid] == ["a1: TASK one", "a2: TASK two"]
-    assert attempts[3].failed_call and [f.kind for f in failures] == ["unparseable", "unparseable", "call-failed"]
+    assert [f.kind for f in failures] == ["unparseable", "unparseable"]
     assert authored.panel is not None and details["panels"][0]["criterion"] == "task"
     # a referee that always answers "A" ties every pair (its two seat orders disagree)
     (author_set,) = sets
@@ -41,6 +44,18 @@ def test_usable_work_is_ranked_by_the_panel_and_unusable_work_below_it():
                                                                           ("a3", 1, 0.0)]
     assert authored.order() == [0, 1]
     assert authored.best(random.Random(0)).variant in ("a1", "a2")
+
+
+def test_an_author_whose_call_fails_fails_the_match_once_the_other_authors_have_answered():
+    # A failed call is not unusable work: ranking the others without it would rate a task set nobody
+    # finished writing, so the CallFailed reaches the runner (match failed, replayed by a re-run).
+    ctx = make_ctx([Variant("dead", "mock/fail", options={"kind": "fatal"}), variant("a1", "constant", text="TASK")])
+    failures = []
+    with pytest.raises(CallFailed, match="author dead: mock/fail"):
+        asyncio.run(propose(ctx, ["dead", "a1"], [{"role": "user", "content": "Write a task."}], check,
+                            max_tokens=20, retries=1, what="task", failures=failures))
+    assert failures == []  # not recorded as a format failure
+    assert sorted((c.variant, c.error is None) for c in ctx.calls) == [("a1", True), ("dead", False)]
 
 
 def test_one_usable_proposal_is_played_without_a_panel_or_an_author_ranking():

@@ -3,7 +3,7 @@ runs it for the real output, players predict it, predictions are ranked against 
 
 One match (every program runs only in the sandbox, referees/sandbox/):
 
-1. Each author (ctx.authors, else the seats) writes {"question", "program"}. A program is
+1. Each author (ctx.authors, else the model seats) writes {"question", "program"}. A program is
    kept only if it runs OK twice in the sandbox and prints the same non-empty output both
    times (so it has one real answer; string hashing differs per run, so set-order
    accidents show up). Unusable output is re-asked once with the reason, then dropped
@@ -15,8 +15,9 @@ One match (every program runs only in the sandbox, referees/sandbox/):
 3. Players (closed family: no UNLEASHED: prefix) predict the printed output.
 4. Outcome (role=player, criterion="outcome"), procedural: score 1.0 for an exact match
    after whitespace normalisation (line ends, runs of blanks, blank lines at either end),
-   else 0.99 x mean(character similarity (difflib ratio), token-multiset F1). Higher is
-   better; equal scores (4 decimals) tie.
+   else 0.99 x closeness compared as values (predict_output/scoring.py: numbers by numeric
+   closeness, a hedge by a quarter of its worst alternative). Higher is better; equal scores
+   (4 decimals) tie.
 5. Referees also rank the predictions WITHOUT the real output. Per pair the truth orders, a
    referee is right when it preferred the prediction closer to the truth:
    details["referee_accuracy"], plus a RankedSet role=referee criterion="accuracy" when 2+
@@ -25,9 +26,7 @@ One match (every program runs only in the sandbox, referees/sandbox/):
 from __future__ import annotations
 
 import asyncio
-import difflib
 import re
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,9 +36,10 @@ from arena.records import PLAYER, Entry, FormatFailure, MatchResult, RankedSet
 from arena.schema import setting
 from referees.aggregate import dense_ranks
 from referees.meta import keep_panel
-from referees.panel import Candidate, PanelOptions, judge
-from referees.sandbox import run_python
+from referees.panel import Candidate, PanelOptions, failed_as, judge, seat_authors
+from referees.sandbox import isolation, run_python
 from tournaments.families.predict_output.programs import BUILTIN_PROGRAMS
+from tournaments.families.predict_output.scoring import normalise, similarity
 from tournaments.kit.authored import propose, rank_proposals
 from tournaments.kit.extract import FormatError, clean_str, code_blocks, last_json_object, pick
 from tournaments.kit.ranking import accuracy_set
@@ -123,34 +123,7 @@ async def check_program(question: str, code: str, *, timeout_s: float, memory_mb
     return Program(question, code, first.stdout, author)
 
 
-# -- scoring predictions -----------------------------------------------------------------------------------
-def normalise(text: str) -> str:
-    """Whitespace-insensitive form: runs of blanks -> one space, line ends unified, outer blank lines dropped."""
-    lines = [" ".join(line.split()) for line in (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    while lines and not lines[0]:
-        lines.pop(0)
-    while lines and not lines[-1]:
-        lines.pop()
-    return "\n".join(lines)
-
-
-_TOKEN = re.compile(r"\w+|[^\w\s]")
-
-
-def similarity(prediction: str, truth: str) -> float:
-    """1.0 for an exact match after normalisation; else 0.99 * mean(char ratio, token F1)."""
-    p, t = normalise(prediction)[:8000], normalise(truth)[:8000]
-    if p == t:
-        return 1.0
-    if not p or not t:
-        return 0.0
-    chars = difflib.SequenceMatcher(None, p, t, autojunk=False).ratio()
-    pt, tt = Counter(_TOKEN.findall(p)), Counter(_TOKEN.findall(t))
-    common = sum((pt & tt).values())
-    f1 = 0.0 if not common else 2 * common / (sum(pt.values()) + sum(tt.values()))
-    return round(0.99 * (chars + f1) / 2, 4)
-
-
+# -- reading predictions (scored in tournaments/families/predict_output/scoring.py) ---------------------
 def extract_prediction(text: str) -> str:
     """The predicted output: the first fenced block if any, else the answer without an 'Output:' label."""
     blocks = code_blocks(text or "")
@@ -181,9 +154,9 @@ class PredictOutputFamily:
 
     async def play(self, ctx) -> MatchResult:
         failures: list[FormatFailure] = []
-        details: dict[str, Any] = {}
+        details: dict[str, Any] = {"sandbox": isolation().level}  # what confined the programs
         sets: list[RankedSet] = []
-        authors = list(dict.fromkeys(ctx.authors or ctx.seats))
+        authors = seat_authors(ctx)
         program = await self._program(ctx, authors, failures, details, sets)
         details["program"] = {"question": program.question, "code": program.code, "output": program.output,
                               "author": program.author}
@@ -202,8 +175,7 @@ class PredictOutputFamily:
 
         attempts = await propose(ctx, authors, prompt, check, max_tokens=self.author_tokens, retries=self.retries,
                                  what="question and program", failures=failures)
-        details["authored"] = [{"author": a.variant, "ok": a.ok, "reasons": a.reasons, "call_failed": a.failed_call}
-                               for a in attempts]
+        details["authored"] = [{"author": a.variant, "ok": a.ok, "reasons": a.reasons} for a in attempts]
         if not any(a.ok for a in attempts):
             return await self._builtin(ctx, details, "no author wrote a usable question and program")
         authored = await rank_proposals(
@@ -230,7 +202,7 @@ class PredictOutputFamily:
                                              for v in ctx.seats), return_exceptions=True)
         for a, c in zip(answers, completions):
             if isinstance(c, CallFailed):  # an unreachable player has not played: the match fails, re-run replays it
-                raise CallFailed(f"player {a.variant}: {c}")
+                raise failed_as(c, a.variant, PLAYER)  # a spent cost limit stays one: the run stops
             if isinstance(c, BaseException):
                 raise c
             a.text = c.text
@@ -250,8 +222,9 @@ class PredictOutputFamily:
             sets.append(acc)
         await keep_panel(ctx, panel, "Rank output predictions for: " + program.question, RUBRIC_PREDICTION,
                          self.meta, failures, details, sets)
-        entries = [Entry(a.variant, a.text, r, sc, a.seat) for a, r, sc in zip(answers, ranks, scores)]
-        return RankedSet(PLAYER, prompt, entries, "outcome")
+        entries = [Entry(a.variant, a.text, r, sc, a.seat, verified=sc == 1.0)  # the exact real output
+                   for a, r, sc in zip(answers, ranks, scores)]
+        return RankedSet(PLAYER, prompt, entries, "outcome", ranked_by="execution")
 
 
 class PredictOutputOptions(PanelOptions):

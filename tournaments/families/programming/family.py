@@ -3,29 +3,32 @@ sandbox runs them, referees rank everything, meta-referees rank the referees.
 
 One match, in order (every model-written program runs only in the sandbox, referees/sandbox/):
 
-1. Challenge. Each author (ctx.authors, else the seats) writes a challenge for a domain
+1. Challenge. Each author (ctx.authors, else the model seats) writes a challenge for a domain
    drawn from the match seed, as JSON (title, domain, description, function_name,
    signature, examples). Unusable output is re-asked once with the reason, then dropped
    (FormatFailure). Referees rank the usable ones (RankedSet role=author,
    criterion="challenge"; dropped ones rank below); the best is played. If no author
    wrote a usable one, a built-in challenge (tournaments/families/programming/challenges.py) is played and
    details["fallback"] says why.
-2. Validators. Each author writes a test harness for the chosen challenge that imports the
-   solution and prints `RESULT {"passed", "failed", "total", ...}`. It is run in the
-   sandbox against a do-nothing stub and a reference solution (tournaments/
-   programming_runs.py); failing that check is re-asked once, then dropped. Referees rank
-   the survivors (role=author, criterion="validator"). The `validators_used` best are
-   used, plus the generated one when the challenge is built-in. No usable validator for an
-   authored challenge: a built-in challenge is played instead (recorded).
+2. Validators. Each author writes a program that prints the test cases for the chosen
+   challenge (`CASES [{"args": [...], "expected": ...}, ...]`); it runs alone in the sandbox
+   and never sees a solution. Its cases are checked against a do-nothing stub and a
+   reference solution (runs.py); failing that check is re-asked once, then dropped.
+   Referees rank the survivors (role=author, criterion="validator"). The `validators_used`
+   best are used, plus the built-in challenge's own cases when it is built-in. No usable
+   validator for an authored challenge: a built-in challenge is played instead (recorded).
 3. Solutions. Each seat writes the function (UNLEASHED: prompt when the family is
-   unleashed). Each solution runs against every used validator. Referees rank the
-   solutions with the validator results shown above each one.
+   unleashed). Each solution runs in its own sandboxed process per validator, through a
+   driver that gets only the call arguments; its answers are compared with the expected
+   values here, outside its process (verdict.py), so it cannot forge its verdict. Referees
+   rank the solutions with the results on the shown half of the cases above each one.
 4. Outcome (role=player, criterion="outcome"): mean pass rate over the used validators
-   first (higher is better), the referees' ranking breaks ties; equal on both = tie.
-   Entry.score is the pass rate.
+   (all cases) first (higher is better), the referees' ranking breaks ties; equal on both
+   = tie. Entry.score is the pass rate.
 
-Referee accuracy: on every pair of solutions whose pass rates differ, a referee is right
-when it preferred the higher pass rate (details["referee_accuracy"], plus a RankedSet
+Referee accuracy is scored against truth the referees were not shown: on every pair of
+solutions whose pass rates on the held-out half of the cases differ, a referee is right
+when it preferred the higher one (details["referee_accuracy"], plus a RankedSet
 role=referee criterion="accuracy" when 2+ referees judged). Meta-referees rank the
 referees of every panel (role=referee, criterion="judging").
 """
@@ -38,12 +41,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from arena.engine.family import FamilyOptionError, family_options
-from arena.engine.gateway import CallFailed
 from arena.records import PLAYER, Entry, FormatFailure, MatchResult, RankedSet
 from arena.schema import setting
 from referees.aggregate import dense_ranks
 from referees.meta import keep_panel
-from referees.panel import Candidate, PanelOptions, judge
+from referees.panel import Candidate, PanelOptions, gather_calls, judge, seat_authors
+from referees.sandbox import isolation
 from tournaments.families.programming.challenges import BUILTIN_CHALLENGES
 from tournaments.families.programming.harness import LANGUAGES
 from tournaments.families.programming.prompts import (
@@ -65,17 +68,19 @@ from tournaments.families.programming.runs import (
     Validator,
     builtin_validator,
     check_validator,
+    held_out_rate,
     mean_pass_rate,
     report_line,
-    run_one,
+    run_solution,
 )
 from tournaments.kit.authored import propose, rank_proposals
 from tournaments.kit.extract import FormatError, extract_code
-from tournaments.kit.ranking import accuracy_set, panel_ranks
+from tournaments.kit.ranking import accuracy_set, decided, panel_ranks
 from tournaments.kit.reask import Attempted, ask_checked
 
 NAME = "programming"
-# A solution that writes the summary line itself is trying to forge the validator's verdict.
+# A solution that writes a summary line itself is trying to forge a verdict. A second line of
+# defence only: the verdict is computed outside the solution's process whatever it prints.
 _FORGED = re.compile(r"""['"`]\s*RESULT\b""")
 
 
@@ -97,19 +102,19 @@ class ProgrammingFamily:
 
     async def play(self, ctx) -> MatchResult:
         failures: list[FormatFailure] = []
-        details: dict[str, Any] = {"notes": list(self.notes)}
+        details: dict[str, Any] = {"notes": list(self.notes), "sandbox": isolation().level}  # what confined the code
         sets: list[RankedSet] = []
         language = ctx.rng.choice(self.languages)
         domain = ctx.rng.choice(self.domains)
         details.update(language=language, domain=domain)
-        authors = list(dict.fromkeys(ctx.authors or ctx.seats))
+        authors = seat_authors(ctx)
 
         challenge = await self._challenge(ctx, authors, domain, language, failures, details, sets)
         validators = await self._validators(ctx, authors, challenge, failures, details, sets)
         if not validators:
             reason = "no usable validator for the chosen challenge"
             challenge = self._builtin(ctx, language, details, reason)
-            validators = [builtin_validator(challenge, self.limits)]
+            validators = [builtin_validator(challenge)]
         details["challenge"] = challenge.to_dict()
         details["validators_used"] = [v.label for v in validators]
         outcome = await self._solutions(ctx, challenge, validators, failures, details, sets)
@@ -124,7 +129,7 @@ class ProgrammingFamily:
         attempts = await propose(ctx, authors, prompt, lambda t, a: parse_challenge(t, language, a),
                                  max_tokens=self.author_tokens, retries=self.retries, what="challenge",
                                  failures=failures)
-        details["challenges"] = [{"author": a.variant, "ok": a.ok, "reasons": a.reasons, "call_failed": a.failed_call,
+        details["challenges"] = [{"author": a.variant, "ok": a.ok, "reasons": a.reasons,
                                   "title": a.value.title if a.ok else None} for a in attempts]
         if not any(a.ok for a in attempts):
             return self._builtin(ctx, language, details, "no author wrote a usable challenge")
@@ -151,8 +156,9 @@ class ProgrammingFamily:
 
         async def check(text: str, author: str) -> Validator:
             draft = parse_validator(text, challenge.language, challenge.function_name)
-            result = await check_validator(draft, challenge, self.limits)
-            return Validator("", author, draft.code, draft.reference, text, result)
+            validator = await check_validator(draft, challenge, self.limits)
+            validator.author, validator.text = author, text
+            return validator
 
         attempts = await propose(ctx, authors, prompt, check, max_tokens=self.author_tokens, retries=self.retries,
                                  what="validator", failures=failures)
@@ -162,7 +168,7 @@ class ProgrammingFamily:
                 a.value.label, a.value.text = f"V{k + 1}", a.text
                 valid.append(a.value)
         details["validators"] = [{"label": f"V{k + 1}", "author": a.variant, "ok": a.ok, "reasons": a.reasons,
-                                  "call_failed": a.failed_call, "check": a.value.check if a.ok else None}
+                                  "check": a.value.check if a.ok else None}
                                  for k, a in enumerate(attempts)]
         authored = await rank_proposals(
             ctx, attempts, prompt=prompt, task=challenge.text(), rubric=RUBRIC_VALIDATOR, criterion="validator",
@@ -170,28 +176,29 @@ class ProgrammingFamily:
             meta=self.meta, failures=failures, details=details, sets=sets, scored=True)
         used = [valid[k] for k in authored.order()[: self.validators_used]]
         if challenge.builtin is not None:
-            used.insert(0, builtin_validator(challenge, self.limits))
+            used.insert(0, builtin_validator(challenge))
         return used
 
     # -- 3. solutions and the outcome ----------------------------------------------------------------------
     async def _solutions(self, ctx, challenge: Challenge, validators: list[Validator], failures, details,
                          sets) -> RankedSet:
         prompt = [{"role": "user", "content": ctx.task_prompt(solution_prompt(challenge))}]
-        attempts: list[Attempted] = await asyncio.gather(*(
+        # a player we could not reach has not played: CallFailed fails the match and a re-run replays it
+        attempts: list[Attempted] = await gather_calls(
             ask_checked(ctx, v, PLAYER, prompt, lambda t: parse_solution(t, challenge), max_tokens=self.code_tokens,
                         retries=self.retries, what="solution", seat=s, failures=failures)
-            for s, v in enumerate(ctx.seats)))
-        for a in attempts:  # a player we could not reach has not played: the match fails and is replayed
-            if a.failed_call:
-                raise CallFailed(f"player {a.variant}: {a.failed_call}")
+            for s, v in enumerate(ctx.seats))
         codes = [self._code(a, challenge, failures) for a in attempts]
         jobs = [(s, v) for s in range(len(codes)) for v in validators]
-        outs = await asyncio.gather(*(run_one(v.code, codes[s], challenge.language, self.limits) for s, v in jobs))
+        outs = await asyncio.gather(*(run_solution(v.cases, challenge.function_name, codes[s], challenge.language,
+                                                   self.limits) for s, v in jobs))
         runs: list[list[dict[str, Any]]] = [[] for _ in ctx.seats]
         for (s, v), out in zip(jobs, outs):
             runs[s].append({"validator": v.label, **out})
         rates = [mean_pass_rate(r) for r in runs]
+        hidden = [held_out_rate(r) for r in runs]
         details["solutions"] = [{"seat": s, "variant": a.variant, "pass_rate": round(rates[s], 4),
+                                 "held_out_rate": None if hidden[s] is None else round(hidden[s], 4),
                                  "format_ok": a.ok, "runs": runs[s]} for s, a in enumerate(attempts)]
         judged = list(range(len(ctx.seats)))
         panel = None
@@ -199,18 +206,21 @@ class ProgrammingFamily:
             panel = await judge(
                 ctx, role=PLAYER, task=challenge.text(), rubric=RUBRIC_SOLUTION, criterion="quality",
                 candidates=[Candidate(attempts[s].variant, report_line(runs[s]) + "\n\n" + codes[s], s) for s in judged],
-                reference="Each answer starts with its validator results from running it in a sandbox.",
+                reference="Each answer starts with its validator results on some of the cases, from running it in "
+                          "a sandbox; other cases are held back.",
                 prompt=prompt, rated=False)
-            truth = dense_ranks([round(rates[s], 6) for s in judged])
-            acc = accuracy_set(details, panel, truth)
-            if acc is not None:
-                sets.append(acc)
+            if all(hidden[s] is not None for s in judged):  # scored on the held-out cases the panel never saw
+                acc = accuracy_set(details, panel, dense_ranks([round(hidden[s], 6) for s in judged]))
+                if acc is not None:
+                    sets.append(acc)
             await keep_panel(ctx, panel, "Rank solutions to: " + challenge.title, RUBRIC_SOLUTION, self.meta,
                              failures, details, sets)
         referee = panel_ranks(panel, len(judged))
         ranks = dense_ranks([(-round(rates[s], 6), referee[s]) for s in judged], lower_is_better=True)
         entries = [Entry(a.variant, a.text, r, round(rates[s], 4), s) for s, (a, r) in enumerate(zip(attempts, ranks))]
-        return RankedSet(PLAYER, prompt, entries, "outcome", panel.ranked.agreement if panel else None)
+        # pass rates (execution) first, the referees break ties
+        by = "execution+" + panel.ranked.ranked_by if decided(panel) else "execution"
+        return RankedSet(PLAYER, prompt, entries, "outcome", panel.ranked.agreement if panel else None, ranked_by=by)
 
     def _code(self, a: Attempted, challenge: Challenge, failures: list[FormatFailure]) -> str:
         """What runs for a seat: its parsed code, else its best-effort code (which will fail the checks)."""
