@@ -106,6 +106,11 @@ class Entry:
     rank: int
     score: float | None = None
     seat: int | None = None
+    # True only where a rule or an execution checked it right (a legal move, an exact real output)
+    verified: bool = False
+    # The conversation this text answered when it is not the set's prompt (e.g. a re-prompt after
+    # an illegal move); None: the set's prompt.
+    prompt: Messages | None = None
 
 
 @dataclass
@@ -123,6 +128,9 @@ class RankedSet:
     agreement: float | None = None  # referee agreement, when referees ranked it
     rated: bool = True  # False: kept for export only, does not move ratings
     exportable: bool = True  # False: entries are not texts answering the prompt (e.g. a chess game)
+    # Who ranked it: "rule", "execution", "referees:a,b", "meta-referees:m", joined by "+" when
+    # several did (e.g. "execution+referees:a"); "" in stores written before it was recorded.
+    ranked_by: str = ""
 
 
 @dataclass
@@ -208,11 +216,12 @@ def ranked_set_from_dict(d: dict[str, Any]) -> RankedSet:
     return RankedSet(
         role=d["role"],
         prompt=d["prompt"],
-        entries=[Entry(**e) for e in d["entries"]],
+        entries=[Entry(**e) for e in d["entries"]],  # fields added later have defaults: old stores load
         criterion=d.get("criterion", "outcome"),
         agreement=d.get("agreement"),
         rated=d.get("rated", True),
         exportable=d.get("exportable", True),
+        ranked_by=d.get("ranked_by", ""),
     )
 
 
@@ -242,7 +251,7 @@ class RefereeJudgment:
     scores: list[float | None]  # win share per candidate (ties count half)
     results: list[list[int | None]]  # [i, j, +1 | -1 | 0 | None] per candidate pair
     verdicts: list[Verdict] = field(default_factory=list)
-    missing: int = 0  # verdicts unreadable after one re-ask (or failed calls)
+    missing: int = 0  # verdicts unreadable after one re-ask (a failed call fails the match)
     agreement: float | None = None  # with the panel consensus
     prompt: Messages = field(default_factory=list)  # the canonical judging prompt (first pair, first order)
     text: str = ""  # this referee's reply to `prompt`; becomes a judging preference pair

@@ -2,9 +2,16 @@
 
 One row per pair: `prompt` (messages), `chosen` and `rejected` (one assistant message each),
 plus metadata (family, role, criterion, match id, the two variants and their ranks, margin,
-rating margin, referee agreement, ...). Every role's rankings arrive as RankedSets, so the
+rating margin, referee agreement, ...) and provenance: who ranked the set (`ranked_by`), the
+absolute scores of both sides (`chosen_score`, `rejected_score`) and whether a rule or an
+execution verified `chosen` (`chosen_verified`). Every role's rankings arrive as RankedSets, so the
 export is the same for players' performances, authors' tasks, referees' rankings (ranked by
 meta-referees) and meta-referees' rankings.
+
+A pair goes under the prompt the rejected text answered (Entry.prompt, e.g. the re-prompt after
+an illegal move), else the chosen one's, else the set's; a family gives an entry its own prompt
+only where the chosen text is a right answer to it too. Chosen and rejected answering two
+different prompts of their own are no pair.
 
 Never exported: ties (without the diversity tie-break below), identical chosen/rejected
 texts, an empty chosen text, sets a family marks `exportable=False` (e.g. a chess game).
@@ -19,13 +26,13 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from arena.engine.match import UNLEASHED
 from arena.errors import UserError
-from arena.files import atomic_write
+from arena.files import STDOUT, atomic_write, output_path, text_output
 from arena.records import ROLES, Entry, Messages, RankedSet
 from arena.training import diversity
 
@@ -113,12 +120,15 @@ class Unleashed:
 
 
 # -- pairs from one ranked set ---------------------------------------------------------------
+def _score(e: Entry) -> float | None:
+    return float(e.score) if isinstance(e.score, (int, float)) and not isinstance(e.score, bool) else None
+
+
 def _margin(c: Entry, r: Entry, tiebreak: bool) -> tuple[float, str]:
     if tiebreak:
         return 0.0, "diversity"
-    if isinstance(c.score, (int, float)) and isinstance(r.score, (int, float)) \
-            and not isinstance(c.score, bool) and not isinstance(r.score, bool):
-        return round(float(c.score) - float(r.score), 6), "score"
+    if _score(c) is not None and _score(r) is not None:
+        return round(_score(c) - _score(r), 6), "score"
     return float(r.rank - c.rank), "rank"
 
 
@@ -159,7 +169,7 @@ def pairs_from_set(rs: RankedSet, *, family: str, match_id: str, opts: ExportOpt
                    skipped: Counter | None = None) -> list[dict[str, Any]]:
     skipped = skipped if skipped is not None else Counter()
     if not rs.exportable:
-        skipped["sets not exportable (e.g. chess games)"] += 1
+        skipped["sets not exportable (whole games or transcripts)"] += 1
         return []
     entries = [e for e in rs.entries if isinstance(e.text, str)]
     if len(entries) < 2:
@@ -169,7 +179,7 @@ def pairs_from_set(rs: RankedSet, *, family: str, match_id: str, opts: ExportOpt
     if prompt is None:
         skipped["sets without a usable prompt"] += 1
         return []
-    rs = RankedSet(rs.role, rs.prompt, entries, rs.criterion, rs.agreement, rs.rated, rs.exportable)
+    rs = replace(rs, entries=entries)
     if opts.diversity:
         lex, cos = diversity.similarity_matrix([e.text for e in entries], embed)
         dup, red = diversity.near_duplicate_flags(lex, cos), diversity.redundancy(lex, cos)
@@ -192,11 +202,19 @@ def pairs_from_set(rs: RankedSet, *, family: str, match_id: str, opts: ExportOpt
         if margin < opts.min_margin:
             skipped["below --min-margin"] += 1
             continue
+        if c.prompt is not None and r.prompt is not None and c.prompt != r.prompt:
+            skipped["chosen and rejected answered different prompts"] += 1
+            continue
+        own = r.prompt if r.prompt is not None else c.prompt
+        pair_prompt = prompt if own is None else normalize_prompt(own, unleashed)
+        if pair_prompt is None:
+            skipped["pairs without a usable prompt"] += 1
+            continue
         rating_margin = None
         if mu and c.variant in mu and r.variant in mu:
             rating_margin = round(mu[c.variant] - mu[r.variant], 4)
         rows.append({
-            "prompt": prompt,
+            "prompt": pair_prompt,
             "chosen": [{"role": "assistant", "content": c.text}],
             "rejected": [{"role": "assistant", "content": r.text}],
             "family": family, "role": rs.role, "criterion": rs.criterion, "match_id": match_id,
@@ -204,6 +222,8 @@ def pairs_from_set(rs: RankedSet, *, family: str, match_id: str, opts: ExportOpt
             "chosen_rank": int(c.rank), "rejected_rank": int(r.rank),
             "margin": float(margin), "margin_kind": kind, "rating_margin": rating_margin,
             "agreement": rs.agreement, "tiebreak": "diversity" if tiebreak else None,
+            "ranked_by": rs.ranked_by or None, "chosen_score": _score(c), "rejected_score": _score(r),
+            "chosen_verified": c.verified is True,
             "unleashed": unleashed, "source": "arena",
         })
     return rows
@@ -273,19 +293,19 @@ def iter_pairs(store: Any, opts: ExportOptions, stats: ExportStats | None = None
 
 
 def write_rows(rows: Iterable[dict[str, Any]], out: Path, fmt: str) -> None:
-    """Atomically: a crash never leaves a truncated file under the real name."""
-    with atomic_write(out) as tmp:
-        if fmt == "parquet":
-            try:
-                import pyarrow as pa
-                import pyarrow.parquet as pq
-            except ImportError:
-                raise UserError("--format parquet needs pyarrow (pip install pyarrow, or the 'train' extra)") from None
+    """Atomically: a crash never leaves a truncated file under the real name (`-` is stdout)."""
+    if fmt == "parquet":
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise UserError("--format parquet needs pyarrow (pip install pyarrow, or the 'train' extra)") from None
+        with atomic_write(out) as tmp:
             pq.write_table(pa.Table.from_pylist(list(rows)), tmp)
-        else:
-            with tmp.open("w", encoding="utf-8") as fh:
-                for row in rows:  # may be a generator reading the store: an error can come mid-file
-                    fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    with text_output(out) as fh:
+        for row in rows:  # may be a generator reading the store: an error can come mid-file
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 def export_dpo(run_dir: str | Path, out: str | Path, opts: ExportOptions | None = None, fmt: str | None = None,
@@ -300,10 +320,12 @@ def export_dpo(run_dir: str | Path, out: str | Path, opts: ExportOptions | None 
     bad_roles = set(opts.roles) - set(ROLES)
     if bad_roles:
         raise UserError(f"unknown role {sorted(bad_roles)[0]!r} (known: {', '.join(ROLES)})")
-    out = Path(out)
+    out = output_path(out)
     fmt = fmt or ("parquet" if out.suffix == ".parquet" else "jsonl")
     if fmt not in FORMATS:
         raise UserError(f"--format must be jsonl or parquet, got {fmt!r}")
+    if str(out) == STDOUT and fmt != "jsonl":
+        raise UserError("only jsonl can be written to stdout (-); give a .parquet file name")
     if not out.parent.is_dir():
         raise UserError(f"output directory not found: {out.parent}")
     if not Path(run_dir).is_dir():

@@ -28,7 +28,9 @@ from arena.training.diversity import same_text
 
 MIX_META = {"family": "mix", "role": "mix", "criterion": None, "match_id": None, "chosen_variant": None,
             "rejected_variant": None, "chosen_rank": None, "rejected_rank": None, "margin": None,
-            "margin_kind": None, "rating_margin": None, "agreement": None, "tiebreak": None, "unleashed": False}
+            "margin_kind": None, "rating_margin": None, "agreement": None, "tiebreak": None,
+            "ranked_by": None, "chosen_score": None, "rejected_score": None, "chosen_verified": False,
+            "unleashed": False}
 
 
 def _messages(value: Any, default_role: str) -> Messages | None:

@@ -231,14 +231,17 @@ class NegotiationFamily:
             reference=f"Private values: {values}. Deal: "
                       + (" | ".join(f"P{s + 1} {describe_share(sh)}" for s, sh in enumerate(deal[1])) if deal
                          else "none"),
-            candidates=[Candidate(p, f"P{s + 1}: {texts[s]}", s) for s, p in enumerate(ctx.seats)])
+            candidates=[Candidate(p, f"P{s + 1}: {texts[s]}", s) for s, p in enumerate(ctx.seats)],
+            exportable=False)  # whole negotiations, not replies to the rules
         penalty = ethics_penalties(ethics.ranked, self.ethics_weight)
         ethics.ranked.rated = False  # counted through the outcome by the ethics rule only
         adjusted = [round(scores[s] - penalty.get(s, 0.0), 4) for s in range(n)]
         ranks = dense_ranks(adjusted)
         public = [{"role": "user", "content": ctx.task_prompt(rules)}]
+        # Each entry is a player's whole conduct over many turns, not one reply to `public`: rated, never a pair.
         outcome = RankedSet(PLAYER, public, [Entry(p, texts[s], ranks[s], adjusted[s], s)
-                                             for s, p in enumerate(ctx.seats)], "outcome")
+                                             for s, p in enumerate(ctx.seats)], "outcome", exportable=False,
+                            ranked_by="rule" + ("+" + ethics.ranked.ranked_by if any(penalty.values()) else ""))
         judging.details.update({
             "items": setup.items, "values": setup.values, "deal": deal[1] if deal else None,
             "proposer": deal[0] if deal else None, "scores": scores, "ethics_penalty": penalty,

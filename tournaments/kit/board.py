@@ -85,7 +85,7 @@ def _result(ctx, game: BoardGame, moves: list[str], outcome: Outcome, record: Mo
         entries.append(Entry(ctx.seats[seat], " ".join(moves[seat::2]), rank, scores[seat], seat))
     # The entries are whole games, not answers to one prompt: rated, never exported as pairs.
     ranked = RankedSet(PLAYER, [{"role": "user", "content": f"Play a game of {game.title}."}], entries,
-                       criterion="outcome", exportable=False)
+                       criterion="outcome", exportable=False, ranked_by="rule")
     details = {**game.record(ctx, scores), "termination": termination, "plies": len(moves),
                **game.position(), "scores": scores}
     return MatchResult([ranked, *record.corrections], summary=f"{score_text(scores)} {termination}",

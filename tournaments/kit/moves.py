@@ -9,7 +9,10 @@ A corrected answer is also training signal: for the same position, the legal mov
 player reached on a re-prompt is verifiably better than the illegal or unparseable
 answers before it. Such a correction becomes a ranked set of criterion "legal-move"
 (rated=False: it never moves ratings, it only feeds the preference export), so even a
-135M model that fumbles the format yields DPO pairs from game families.
+135M model that fumbles the format yields DPO pairs from game families. Its chosen text is
+the move as the legal list writes it ("Nf3", not "I play Nf3"), verified by the rules; each
+unusable answer keeps the conversation it replied to (the position, or a re-prompt after
+earlier mistakes), so a pair is exported under the prompt its rejected text really answered.
 """
 from __future__ import annotations
 
@@ -54,18 +57,30 @@ async def ask_move(ctx, seat: int, messages: Messages, parse: Parse, *, choices:
                             what="move", seat=seat, choices=choices,
                             reprompt=lambda reason: f"{reason}. {legal_label}: {' '.join(choices)}. "
                                                     "Reply with one of them only.")
-    if got.call_error is not None:
-        raise got.call_error  # the same error (a cost limit stays a cost limit)
     for reason in got.reasons:
         kind = "unparseable" if reason.startswith("no ") else "illegal-move"
         record.failures.append(FormatFailure(variant, seat, PLAYER, kind, f"ply {ply}: {reason}"))
     if got.ok and got.reasons:
-        record.corrections.append(correction(variant, seat, messages, got.text, got.answers[:-1]))
+        unusable = list(zip(got.answers[:-1], got.prompts[:-1]))
+        record.corrections.append(correction(variant, seat, messages, written(got.value, choices, parse, got.text),
+                                             unusable))
     return got.value
 
 
-def correction(variant: str, seat: int, prompt: Messages, legal: str, unusable: list[str]) -> RankedSet:
-    """The legal answer over the unusable ones, all answering the position's first prompt."""
-    entries = [Entry(variant, legal, 0, 1.0, seat)]
-    entries += [Entry(variant, text, 1, 0.0, seat) for text in unusable]
-    return RankedSet(PLAYER, list(prompt), entries, criterion=LEGAL_MOVE, rated=False, exportable=True)
+def written(move: Any, choices: tuple[str, ...], parse: Parse, answer: str) -> str:
+    """The move as the legal list writes it (what the player should have answered), else the answer."""
+    for choice in choices:
+        if parse(choice)[0] == move:
+            return choice
+    return answer
+
+
+def correction(variant: str, seat: int, prompt: Messages, legal: str,
+               unusable: list[tuple[str, Messages]]) -> RankedSet:
+    """The legal move over the unusable answers, each under the conversation it replied to
+    (the first under the position's prompt, later ones under their re-prompts)."""
+    entries = [Entry(variant, legal, 0, 1.0, seat, verified=True)]
+    entries += [Entry(variant, text, 1, 0.0, seat, prompt=None if asked == list(prompt) else list(asked))
+                for text, asked in unusable]
+    return RankedSet(PLAYER, list(prompt), entries, criterion=LEGAL_MOVE, rated=False, exportable=True,
+                     ranked_by="rule")

@@ -45,4 +45,5 @@ def accuracy_set(details: dict[str, Any], panel: "PanelResult | None", truth: Se
         return None
     ranks = dense_ranks([round(acc, 4) for _, acc in scored])
     entries = [Entry(j.referee, j.text, r, round(acc, 4)) for (j, acc), r in zip(scored, ranks)]
-    return RankedSet(REFEREE, scored[0][0].prompt, entries, criterion, None, len(set(ranks)) > 1)
+    return RankedSet(REFEREE, scored[0][0].prompt, entries, criterion, None, len(set(ranks)) > 1,
+                     ranked_by="execution")  # against the executed truth

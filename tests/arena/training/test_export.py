@@ -104,7 +104,7 @@ def test_export_holds_every_role_and_never_a_tie_or_identical_pair(tmp_path):
         assert r["chosen"][0]["role"] == r["rejected"][0]["role"] == "assistant"
         assert r["prompt"][-1]["role"] == "user"
     assert stats.skipped["all-tied sets"] == 1 and stats.skipped["identical chosen/rejected"] == 1
-    assert stats.skipped["sets not exportable (e.g. chess games)"] == 1
+    assert stats.skipped["sets not exportable (whole games or transcripts)"] == 1
     author = next(r for r in rows if r["role"] == AUTHOR)
     assert author["chosen"][0]["content"].startswith("Write a CSV diff tool")  # rank 0 wins even listed second
     assert author["agreement"] == 0.8 and author["criterion"] == "quality" and author["margin"] == 1.0
@@ -306,3 +306,86 @@ def test_a_chess_tournament_exports_its_corrected_moves_without_moving_ratings(t
         assert "Legal moves:" in r["prompt"][-1]["content"]
     overall = {r.variant: r for r in summary.ratings if r.family == "*" and r.role == PLAYER}
     assert overall["flaky"].matches == 2  # the games, not the corrections, are rated
+
+
+def test_every_pair_says_who_ranked_it_the_scores_and_whether_chosen_is_verified(tmp_path):
+    executed = RankedSet(PLAYER, U("What does print(6*7) print?"), [
+        Entry("a", "42", 0, 1.0, 0, verified=True), Entry("b", "41", 1, 0.9, 1)], "outcome",
+        ranked_by="execution")
+    judged = RankedSet(PLAYER, U("Name a colour."), [Entry("a", "Teal.", 0), Entry("b", "Blue.", 1)], "quality",
+                       0.5, ranked_by="referees:r1,r2")
+    run = tmp_path / "run"
+    store = Store(run)
+    store.ensure_tournament("t1", "t", {}, 1, {})
+    commit(store, "t1", "quiz", 0, [executed, judged])
+    store.close()
+    export_dpo(run, tmp_path / "p.jsonl", ExportOptions(embeddings=False))
+    rows = {r["criterion"]: r for r in read(tmp_path / "p.jsonl")}
+    ex, ju = rows["outcome"], rows["quality"]
+    assert (ex["ranked_by"], ex["chosen_score"], ex["rejected_score"], ex["chosen_verified"]) == \
+        ("execution", 1.0, 0.9, True)
+    assert (ju["ranked_by"], ju["chosen_score"], ju["rejected_score"], ju["chosen_verified"]) == \
+        ("referees:r1,r2", None, None, False)
+    assert set(ex) >= {"prompt", "chosen", "rejected"}  # TRL's columns unchanged
+
+
+def test_stores_written_before_provenance_still_load_and_export(tmp_path):
+    from arena.records import ranked_set_from_dict
+    old = {"role": PLAYER, "prompt": U("Say hi."), "criterion": "quality", "agreement": None, "rated": True,
+           "entries": [{"variant": "a", "text": "Hello!", "rank": 0, "score": None, "seat": 0},
+                       {"variant": "b", "text": "...", "rank": 1, "score": None, "seat": 1}]}
+    rs = ranked_set_from_dict(old)
+    assert rs.exportable and rs.ranked_by == "" and [e.prompt for e in rs.entries] == [None, None]
+    assert not any(e.verified for e in rs.entries)
+    run = tmp_path / "run"
+    store = Store(run)
+    store.ensure_tournament("t1", "t", {}, 1, {})
+    commit(store, "t1", "quiz", 0, [rs])
+    store.close()
+    export_dpo(run, tmp_path / "p.jsonl", ExportOptions(embeddings=False))
+    [row] = read(tmp_path / "p.jsonl")
+    assert row["ranked_by"] is None and row["chosen_verified"] is False and row["prompt"] == U("Say hi.")
+
+
+def test_a_rejected_answer_is_exported_under_the_prompt_it_answered(tmp_path):
+    first = U("Pick a move. Legal moves: e4 d4")
+    again = [*first, {"role": "assistant", "content": "Ke2"},
+             {"role": "user", "content": "Ke2 is not a legal move here. Legal moves: e4 d4. Reply with one only."}]
+    rs = RankedSet(PLAYER, first, [Entry("a", "e4", 0, 1.0, 0, verified=True), Entry("a", "Ke2", 1, 0.0, 0),
+                                   Entry("a", "hello", 1, 0.0, 0, prompt=again)], "legal-move", rated=False,
+                   ranked_by="rule")
+    run = tmp_path / "run"
+    store = Store(run)
+    store.ensure_tournament("t1", "t", {}, 1, {})
+    commit(store, "t1", "quiz", 0, [rs])
+    store.close()
+    export_dpo(run, tmp_path / "p.jsonl", ExportOptions(pairs="all", embeddings=False))
+    by_rejected = {r["rejected"][0]["content"]: r for r in read(tmp_path / "p.jsonl")}
+    assert by_rejected["Ke2"]["prompt"] == first and by_rejected["hello"]["prompt"] == again
+    assert all(r["chosen"][0]["content"] == "e4" and r["chosen_verified"] for r in by_rejected.values())
+
+
+def test_a_corrected_move_is_the_move_itself_and_each_mistake_keeps_its_re_prompt(tmp_path):
+    from arena.config import parse_config
+    from arena.engine.runner import run
+    # an illegal move, then nothing resembling a move, then a legal move wrapped in words
+    script = ["Ke2", "zzz", "I play e4 now", "d4", "Nc3", "Nf3", "Bc4", "O-O"]
+    cfg = parse_config({"tournament": {"families": ["chess"], "players": ["flaky", "random"], "seed": 3},
+                        "families": {"chess": {"max_plies": 6}},
+                        "variants": [{"name": "flaky", "model": "mock/script", "script": script}]})
+    run(cfg, tmp_path / "run")
+    export_dpo(tmp_path / "run", tmp_path / "p.jsonl", ExportOptions(pairs="all", embeddings=False))
+    rows = read(tmp_path / "p.jsonl")
+    for r in rows:
+        position = r["prompt"][2]["content"]  # the format example, then the position
+        legal = position.rsplit("Legal moves: ", 1)[1].split()
+        assert r["chosen"][0]["content"] in legal  # the move as it should be written, nothing around it
+        assert r["ranked_by"] == "rule" and r["chosen_verified"] is True
+        assert (r["chosen_score"], r["rejected_score"]) == (1.0, 0.0)
+    first = [r for r in rows if r["rejected"][0]["content"] == "Ke2"]
+    second = [r for r in rows if r["rejected"][0]["content"] == "zzz"]
+    assert first and second
+    assert all(len(r["prompt"]) == 3 for r in first)  # the position's own prompt
+    for r in second:  # the conversation it answered: the earlier mistake and the re-prompt
+        assert r["prompt"][3] == {"role": "assistant", "content": "Ke2"}
+        assert "not a legal move" in r["prompt"][4]["content"] and r["chosen"][0]["content"] == "e4"

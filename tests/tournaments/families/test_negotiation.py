@@ -112,3 +112,12 @@ def test_three_players_need_both_others_to_accept():
     turns = [t for t in ctx.transcript if t["type"] == "turn"]
     assert len(turns) == 6  # p3 said "not yet" in round 1, accepted in round 2 after p1 and p2 again
     assert res.details["scores"][2] == 1.0
+
+
+def test_whole_conduct_is_never_exported_as_one_reply_and_every_set_says_who_ranked_it():
+    res = asyncio.run(create_family("negotiation", {}).play(neg_ctx(["PASS"], ["ACCEPT"])))
+    by = {rs.criterion: rs for rs in res.ranked_sets}
+    # the outcome and the ethics ranking rank whole negotiations, not answers to their prompt
+    assert not by["outcome"].exportable and not by["ethics"].exportable
+    assert by["outcome"].ranked_by.startswith("rule") and by["ethics"].ranked_by == "referees:r1"
+    assert all(rs.ranked_by for rs in res.ranked_sets)

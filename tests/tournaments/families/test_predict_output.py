@@ -198,3 +198,15 @@ def test_real_embedded_model_finishes_with_a_ranked_outcome(tmp_path):
         assert all(0.0 <= e.score <= 1.0 for e in outcome[0].entries)
     finally:
         store.close()
+
+
+def test_the_outcome_is_ranked_by_execution_and_only_the_exact_prediction_is_verified():
+    variants = [script("a1", ALIASING), script("a2", "no program here", "still nothing"),
+                script("p1", "```\n4 4\nTrue\n```"), script("p2", "Output: 3 3\nFalse"),
+                script("right", "[[A]]", "[[B]]"), script("wrong", "[[B]]", "[[A]]")]
+    result = play(make_ctx(variants, referees=("right", "wrong")))
+    outcome = result.outcome
+    assert outcome.ranked_by == "execution"
+    assert {e.variant: e.verified for e in outcome.entries} == {"p1": True, "p2": False}
+    assert by_set(result, "referee", "accuracy").ranked_by == "execution"
+    assert all(rs.ranked_by for rs in result.ranked_sets)

@@ -135,3 +135,16 @@ def test_a_reply_to_the_form_prompt_may_start_with_the_bare_title_and_leave_out_
                       "WIN: whoever holds the bell at the end")
     assert spec.title == "The Ballad of Ashley" and spec.turns == 2 and spec.procedure == "referee"
     assert spec.actions == ["propose", "agree", "refuse"] and spec.roles[1].private_info == ""
+
+
+def test_played_games_are_never_exported_as_one_reply_and_every_set_says_who_ranked_it():
+    ctx = social_ctx(spec_with("referee"), spec_with("vote").replace("Harbour", "Dock"),
+                     ["ACTION: offer 5 coins"], ["SAY: too low"], referee=("A", "B"))
+    res = asyncio.run(create_family("social", {}).play(ctx))
+    by = {rs.criterion: rs for rs in res.ranked_sets}
+    for criterion in ("outcome", "ethics", "play"):  # rankings of whole games
+        if criterion in by:
+            assert not by[criterion].exportable, criterion
+    assert "outcome" in by and "ethics" in by
+    assert by["game"].exportable and by["game"].ranked_by == "referees:r1"  # specs answering one prompt
+    assert all(rs.ranked_by for rs in res.ranked_sets)

@@ -106,3 +106,12 @@ def test_unknown_options_are_rejected():
         create_family("trivia", {"question": 2})
     with pytest.raises(FamilyOptionError, match="meta must be bool"):
         create_family("trivia", {"meta": "yes"})
+
+
+def test_stitched_answer_logs_are_never_exported_and_every_set_says_who_ranked_it():
+    authors = [variant("a1", "constant", text=QA), variant("a2", "constant", text="Question: What is it?\nAnswer: it")]
+    res = asyncio.run(create_family("trivia", {"questions": 2}).play(trivia_ctx(authors)))
+    assert not res.outcome.exportable  # every question's answer stitched together answers no one prompt
+    answers = [rs for rs in res.ranked_sets if rs.criterion == "answer"]
+    assert answers and all(rs.exportable and rs.ranked_by == "referees:r1" for rs in answers)
+    assert all(rs.ranked_by for rs in res.ranked_sets)

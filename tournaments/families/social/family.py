@@ -183,6 +183,7 @@ class SocialFamily:
                 role=PLAYER, criterion="play", task=f"{rules}\nPlayers' roles: "
                 + ", ".join(f"P{s + 1} {spec.role_for(s).name} (goal: {spec.role_for(s).goal})" for s in range(n)),
                 rubric=f"{RUBRICS['social.play']} Win condition: {spec.win_condition}", rated=False,
+                exportable=False,  # whole games, not replies to one prompt
                 candidates=[Candidate(p, texts[s], s) for s, p in enumerate(ctx.seats)])
             judging.details["procedure"] = {"kind": "referee", "note": panel.note}
             return [e.score if e.score is not None else 0.5 for e in panel.ranked.entries], not panel.note
@@ -215,14 +216,18 @@ class SocialFamily:
                             for s in range(n))
         ethics = await judging.judge(role=PLAYER, criterion="ethics", task=rules, rubric=RUBRICS["ethics"],
                                      reference=f"Private information: {secrets}",
-                                     candidates=[Candidate(p, texts[s], s) for s, p in enumerate(ctx.seats)])
+                                     candidates=[Candidate(p, texts[s], s) for s, p in enumerate(ctx.seats)],
+                                     exportable=False)  # whole games, not replies to the rules
         penalty = ethics_penalties(ethics.ranked, self.ethics_weight)
         ethics.ranked.rated = False  # counted through the outcome by the ethics rule only
         adjusted = [round(scores[s] - penalty.get(s, 0.0), 4) for s in range(n)]
         ranks = dense_ranks(adjusted)
+        play = next((rs.ranked_by for rs in judging.ranked_sets if rs.criterion == "play"), "rule")
+        # Each entry is a player's whole game over many turns, not one reply to the rules: rated, never a pair.
         outcome = RankedSet(PLAYER, [{"role": "user", "content": ctx.task_prompt(rules)}],
                             [Entry(p, texts[s], ranks[s], adjusted[s], s) for s, p in enumerate(ctx.seats)],
-                            "outcome", None, decided)
+                            "outcome", None, decided, exportable=False,
+                            ranked_by=play + ("+" + ethics.ranked.ranked_by if any(penalty.values()) else ""))
         judging.details.update({"scores": scores, "ethics_penalty": penalty, "adjusted": adjusted})
         summary = (f"{spec.title} ({spec.procedure}): "
                    + ", ".join(f"{p} {adjusted[s]:g}" for s, p in enumerate(ctx.seats)))

@@ -195,7 +195,10 @@ class TriviaFamily:
                          round(totals[s], 4), s) for s, p in enumerate(ctx.seats)]
         prompt = [{"role": "user", "content": "Answer these trivia questions in a few words.\n"
                    + "\n".join(f"Question: {q}" for _, q, _, _ in qas)}]
-        outcome = RankedSet(PLAYER, prompt, entries, "outcome", None, decided > 0)
+        # Entries stitch every question's answer together: no model gave that reply to `prompt`. Never a pair.
+        judged = dict.fromkeys(rs.ranked_by for rs in judging.ranked_sets if rs.criterion == "answer")
+        outcome = RankedSet(PLAYER, prompt, entries, "outcome", None, decided > 0, exportable=False,
+                            ranked_by="+".join(judged) or "nobody")
         scores = ", ".join(f"{e.variant} {e.score:g}" for e in entries)
         summary = f"{len(qas)} question(s); " + (f"answer scores: {scores}" if decided
                                                   else "no answer ranking decided (unrated)")
