@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import hashlib
-import json
 import random
 import weakref
 from dataclasses import dataclass, field
@@ -56,8 +56,9 @@ class MatchContext:
         # in which role, with what, and how many times exactly that was asked before. Not from a
         # running count, which follows the order concurrent calls finished in: a resumed match, its
         # answers partly from the cache and so in another order, would ask different calls.
-        what = json.dumps([messages, choices, max_tokens], sort_keys=True, ensure_ascii=False, default=str)
-        place = hashlib.sha256(f"{role}\0{variant}\0{what}".encode("utf-8", "surrogatepass")).hexdigest()
+        what = "\x1e".join(f"{m['role']}\x1f{m['content']}" for m in messages)
+        place = hashlib.sha256(f"{role}\0{variant}\0{choices!r}\0{max_tokens}\0{what}"
+                               .encode("utf-8", "surrogatepass")).hexdigest()
         n = self._asked.get(place, 0)
         self._asked[place] = n + 1
         digest = hashlib.sha256(f"{self.match.seed}\0{place}\0{n}".encode()).digest()
@@ -73,8 +74,8 @@ class MatchContext:
         finally:
             for rec in mine:
                 self._order[id(rec)] = order
-                self.calls.append(rec)
-            self.calls.sort(key=lambda r: self._order.get(id(r), ()))
+                # Calls mostly arrive in order: an insertion is an append, not a sort of the match.
+                bisect.insort(self.calls, rec, key=lambda r: self._order.get(id(r), ()))
 
     def _place_in_order(self) -> tuple[int, int]:
         task = asyncio.current_task()
