@@ -20,14 +20,14 @@ ranking is Copeland on those results (ties allowed). A ranked set in which no pa
 """
 from __future__ import annotations
 
-import asyncio
 import itertools
 import random
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from arena.engine.gateway import CallFailed, CostLimitReached
+from arena.engine.gateway import CallFailed
+from arena.engine.match import failed_as, gather_calls
 from arena.records import REFEREE, Entry, FormatFailure, Messages, RankedSet, RefereeJudgment, Verdict, to_jsonable
 from arena.schema import Schema, setting
 from referees import aggregate, prompts
@@ -165,25 +165,6 @@ class Asked:
     text: str
     value: Any  # None = missing
     reasked: bool = False
-
-
-def failed_as(exc: CallFailed, variant: str, role: str) -> CallFailed:
-    """The same failure (a cost limit stays a cost limit, which stops the run) naming who failed."""
-    if isinstance(exc, CostLimitReached):
-        return exc
-    return type(exc)(f"{role} {variant}: {exc}")  # raised in its handler: the original stays its context
-
-
-async def gather_calls(aws: Iterable[Awaitable[Any]]) -> list[Any]:
-    """asyncio.gather for model calls that must all succeed. A failed call fails the match, but only
-    once every sibling has ended (none keeps calling after its match is committed), and the error is
-    the same whichever finished first: a spent cost limit if any (the run stops cleanly), else the
-    first failure in order."""
-    results = await asyncio.gather(*aws, return_exceptions=True)
-    errors = [r for r in results if isinstance(r, BaseException)]
-    if errors:
-        raise next((e for e in errors if isinstance(e, CostLimitReached)), errors[0])
-    return results
 
 
 async def ask_all(ctx: "MatchContext", call_role: str, asks: list[Ask]) -> list[Asked]:

@@ -6,10 +6,11 @@ import bisect
 import hashlib
 import random
 import weakref
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from arena.engine.gateway import Gateway
+from arena.engine.gateway import CallFailed, CostLimitReached, Gateway
 from arena.records import CallRecord, Completion, Messages, ScheduledMatch
 
 UNLEASHED = "UNLEASHED: "
@@ -90,3 +91,22 @@ class MatchContext:
 
     def log(self, kind: str, **data: Any) -> None:
         self.transcript.append({"type": kind, **data})
+
+
+def failed_as(exc: CallFailed, variant: str, role: str) -> CallFailed:
+    """The same failure (a cost limit stays a cost limit, which stops the run) naming who failed."""
+    if isinstance(exc, CostLimitReached):
+        return exc
+    return type(exc)(f"{role} {variant}: {exc}")  # raised in its handler: the original stays its context
+
+
+async def gather_calls(aws: Iterable[Awaitable[Any]]) -> list[Any]:
+    """asyncio.gather for model calls that must all succeed. A failed call fails the match, but only
+    once every sibling has ended (none keeps calling after its match is committed), and the error is
+    the same whichever finished first: a spent cost limit if any (the run stops cleanly), else the
+    first failure in order."""
+    results = await asyncio.gather(*aws, return_exceptions=True)
+    errors = [r for r in results if isinstance(r, BaseException)]
+    if errors:
+        raise next((e for e in errors if isinstance(e, CostLimitReached)), errors[0])
+    return results

@@ -19,10 +19,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from arena.engine.match import gather_calls
 from arena.records import AUTHOR, Entry, FormatFailure, Messages, RankedSet
 from referees.aggregate import dense_ranks
 from referees.meta import keep_panel
-from referees.panel import Candidate, PanelResult, gather_calls, judge
+from referees.panel import Candidate, PanelResult, judge
 from tournaments.kit.ranking import decided, panel_ranks
 from tournaments.kit.reask import Attempted, ask_checked
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from arena.engine.gateway import CallFailed
+from arena.engine.match import failed_as
 from arena.records import FormatFailure, Messages
-from referees.panel import failed_as
 from tournaments.kit.extract import FormatError
 
 if TYPE_CHECKING:

@@ -32,11 +32,12 @@ from typing import Any
 
 from arena.engine.family import family_options
 from arena.engine.gateway import CallFailed
+from arena.engine.match import failed_as
 from arena.records import PLAYER, Entry, FormatFailure, MatchResult, RankedSet
 from arena.schema import setting
 from referees.aggregate import dense_ranks
 from referees.meta import keep_panel
-from referees.panel import Candidate, PanelOptions, failed_as, judge, seat_authors
+from referees.panel import Candidate, PanelOptions, judge, seat_authors
 from referees.sandbox import isolation, run_python
 from tournaments.families.predict_output.programs import BUILTIN_PROGRAMS
 from tournaments.families.predict_output.scoring import normalise, similarity

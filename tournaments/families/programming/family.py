@@ -41,11 +41,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from arena.engine.family import FamilyOptionError, family_options
+from arena.engine.match import gather_calls
 from arena.records import PLAYER, Entry, FormatFailure, MatchResult, RankedSet
 from arena.schema import setting
 from referees.aggregate import dense_ranks
 from referees.meta import keep_panel
-from referees.panel import Candidate, PanelOptions, gather_calls, judge, seat_authors
+from referees.panel import Candidate, PanelOptions, judge, seat_authors
 from referees.sandbox import isolation
 from tournaments.families.programming.challenges import BUILTIN_CHALLENGES
 from tournaments.families.programming.harness import LANGUAGES
