@@ -43,6 +43,9 @@ def _model(variant: Variant) -> str:
     return model
 
 
+OPTIONS = AnthropicOptions  # what players.registry.check_options checks of a declared variant
+
+
 def check(variant: Variant) -> None:
     refuse_url_credentials(variant)  # first: no later message may echo them
     variant_options(variant, AnthropicOptions)  # unknown keys, types, ranges, the price file

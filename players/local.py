@@ -86,6 +86,9 @@ class LocalOptions(VariantOptions):
     """No options of its own: the model is the variant's `model`, a LoRA its `adapter`."""
 
 
+OPTIONS = LocalOptions  # what players.registry.check_options checks of a declared variant
+
+
 def check(variant: Variant) -> None:
     variant_options(variant, LocalOptions)
     model_path(variant)

@@ -33,6 +33,9 @@ class MockOptions(VariantOptions):
     latency_s: float = setting(0.0, ge=0, must="a non-negative number of seconds")
 
 
+OPTIONS = MockOptions  # what players.registry.check_options checks of a declared variant
+
+
 def check(variant: Variant) -> None:
     variant_options(variant, MockOptions)
     kind = variant.model.split("/", 1)[1] if "/" in variant.model else ""

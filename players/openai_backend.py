@@ -112,6 +112,9 @@ def _key_required(target: Target) -> bool:
     return target.provider == "openai" or not all(is_local_url(u) for u in target.base_urls)
 
 
+OPTIONS = OpenAIOptions  # what players.registry.check_options checks of a declared variant
+
+
 def check(variant: Variant) -> None:
     """Everything that can be wrong before a match starts: model name, URLs, timeout, key."""
     refuse_url_credentials(variant)  # first: no later message may echo them

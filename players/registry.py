@@ -4,6 +4,7 @@ entry point; its module is imported only when a variant uses it."""
 from __future__ import annotations
 
 from arena import plugins
+from arena.config import variant_options
 from arena.records import Variant
 from players.base import Backend
 
@@ -36,3 +37,12 @@ def check_variant(variant: Variant) -> None:
     check = getattr(module, "check", None)
     if check is not None:
         check(variant)
+
+
+def check_options(variant: Variant) -> None:
+    """Only the variant's options, against its backend's `OPTIONS` schema (no keys, files or servers):
+    for a variant the config declares but this tournament does not use, so a typo is found now."""
+    _factory(variant)
+    schema = getattr(plugins.module_of(plugins.PLAYERS, provider_of(variant.model), "model provider"), "OPTIONS", None)
+    if schema is not None:
+        variant_options(variant, schema)

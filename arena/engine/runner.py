@@ -22,7 +22,7 @@ from arena.engine.match import MatchContext
 from arena.engine.ratings import RatingBook, replay_rows
 from arena.engine.store import Store
 from arena.records import MatchResult, Rating, ScheduledMatch
-from players.registry import check_variant
+from players.registry import check_options, check_variant
 
 # What the runner tells while it plays (the CLI's dashboards implement it): entered, told of every
 # finished match, exited. Built from (state, gateway, config) by the caller's factory.
@@ -89,11 +89,13 @@ def build_families(cfg: TournamentConfig) -> dict[str, Family]:
 
 def check_participants(cfg: TournamentConfig) -> None:
     """Unknown providers, misspelt options, missing keys or model files: one line before any match
-    starts, naming every variant with a problem (so a user sets all the keys at once, not one per run)."""
+    starts, naming every variant with a problem (so a user sets all the keys at once, not one per run).
+    A declared variant that does not play has only its options checked: it needs no key."""
     problems: list[str] = []
-    for name in sorted(cfg.participants()):
+    playing = cfg.participants()
+    for name in sorted(cfg.variants):
         try:
-            check_variant(cfg.variants[name])
+            (check_variant if name in playing else check_options)(cfg.variants[name])
         except (ValueError, ImportError) as exc:
             problems.append(str(exc))
         except Exception as exc:  # a backend's own error type (e.g. missing model file)

@@ -51,6 +51,17 @@ def test_a_misspelt_variant_key_is_refused_for_every_backend(provider, tmp_path,
     assert all(k in err.split("known: ", 1)[1] for k in known), err
 
 
+@pytest.mark.parametrize("provider", sorted(BACKENDS))
+def test_a_misspelt_key_on_a_declared_variant_the_tournament_does_not_use_is_refused_too(provider, tmp_path,
+                                                                                           capsys):
+    # The typo is in the file whoever plays: it is found now, not in the run that first uses "x".
+    # No key is set: a variant that does not play needs none, only its options are checked.
+    model, _ = BACKENDS[provider]
+    err = run_config(tmp_path, capsys, '[tournament]\nplayers = ["random", "first"]\n'
+                                       f'[[variants]]\nname = "x"\n{model}\ntemprature = 1.2\n')
+    assert f"variant 'x' ({provider}/...): unknown option(s) temprature (known: " in err
+
+
 # -- a misspelt key, for every section ------------------------------------------------------------------
 
 def test_a_misspelt_tournament_key_names_the_section_and_the_known_keys(tmp_path, capsys):
