@@ -84,7 +84,10 @@ def build_families(cfg: TournamentConfig) -> dict[str, Family]:
     if unknown:
         raise ConfigError(f"{cfg.source}: [families.{sorted(unknown)[0]}] configures an unknown family "
                           f"(known: {', '.join(known)})")
-    return {name: create_family(name, cfg.family_options.get(name, {})) for name in cfg.families}
+    families = {name: create_family(name, cfg.family_options.get(name, {})) for name in cfg.families}
+    for name in sorted(set(cfg.family_options) - set(cfg.families)):
+        create_family(name, cfg.family_options[name])  # a section of a family not played is checked too
+    return families
 
 
 def check_participants(cfg: TournamentConfig) -> None:

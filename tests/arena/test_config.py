@@ -95,6 +95,16 @@ def test_a_misspelt_family_option_is_refused_for_every_family(family, tmp_path, 
     assert known in err.split("known: ", 1)[1], err
 
 
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_a_misspelt_option_of_a_family_the_tournament_does_not_play_is_refused_too(family, tmp_path, capsys):
+    known = FAMILIES[family]
+    typo = known[:-2] + known[-1] + known[-2]
+    other = "chess" if family != "chess" else "connect-four"
+    err = run_config(tmp_path, capsys, f'[tournament]\nfamilies = ["{other}"]\nplayers = ["random", "first"]\n'
+                                       f'[families.{family}]\n{typo} = 3\n')
+    assert f"[families.{family}]: unknown option(s) {typo} (known: " in err
+
+
 def test_a_misspelt_price_file_key_names_the_file_the_entry_and_the_known_keys(tmp_path, capsys):
     prices = tmp_path / "prices.toml"
     prices.write_text('["openai-api/vllm/qwen"]\ninptu = 0.2\noutput = 0.4\n', encoding="utf-8")
