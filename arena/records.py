@@ -65,6 +65,30 @@ class Variant:
         }
 
 
+@dataclass(frozen=True)
+class Constraint:
+    """A format the answer must have, carried by the call and enforced by the backend's own
+    mechanism: a llama.cpp grammar for local/, structured outputs (response_format with a JSON
+    schema) for openai/ and OpenAI-compatible servers, a tool schema for anthropic/. A backend that
+    cannot enforce it sends the call unconstrained (Completion.constrained stays False)."""
+
+    choices: tuple[str, ...] = ()  # the answer is exactly one of these texts
+    schema: str | None = None  # the answer is one JSON value valid under this JSON schema (JSON text)
+
+    def __post_init__(self) -> None:
+        if bool(self.choices) == (self.schema is not None):
+            raise ValueError("a constraint is either choices or a JSON schema")
+
+    @classmethod
+    def json_schema(cls, schema: dict[str, Any]) -> "Constraint":
+        import json
+        return cls(schema=json.dumps(schema, sort_keys=True, separators=(",", ":")))
+
+    def key(self) -> str:
+        """Stable text for cache keys and call places."""
+        return "choices:" + "\x1f".join(self.choices) if self.choices else "schema:" + (self.schema or "")
+
+
 @dataclass
 class Completion:
     """One model answer, with what it cost."""
@@ -77,6 +101,10 @@ class Completion:
     cached: bool = False
     retries: int = 0
     cost_usd: float = 0.0
+    constrained: bool = False  # the backend enforced the call's Constraint
+    # Per generated token, the most likely alternatives and their log-probabilities, when the call
+    # asked for them (Request.logprobs) and the backend exposes them; None otherwise.
+    top_logprobs: list[dict[str, float]] | None = None
 
 
 @dataclass
@@ -95,6 +123,8 @@ class CallRecord:
     retries: int = 0
     cost_usd: float = 0.0
     error: str | None = None
+    constrained: bool = False  # the backend enforced a format constraint on this call
+    finish_reason: str | None = None  # "length": the answer was cut at max_tokens
 
 
 @dataclass

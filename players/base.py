@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from arena.records import Completion, Messages, SamplingParams
+from arena.records import Completion, Constraint, Messages, SamplingParams
 
 # How the gateway treats a failed attempt.
 RATE_LIMIT, TRANSIENT, FATAL = "rate-limit", "transient", "fatal"
@@ -23,6 +23,11 @@ class Request:
     # The valid answers, when the task has a closed set (legal chess moves). Models
     # never see this field; scripted players choose from it.
     choices: tuple[str, ...] | None = None
+    # A format the backend should enforce (records.Constraint); None: free text.
+    constraint: Constraint | None = None
+    # How many top alternatives per generated token to return with their log-probabilities
+    # (Completion.top_logprobs); 0: none. Backends without log-probabilities ignore it.
+    logprobs: int = 0
 
 
 def sampling_kwargs(params: SamplingParams) -> dict:

@@ -26,11 +26,23 @@ CREATE TABLE IF NOT EXISTS response_cache (
     key TEXT PRIMARY KEY, text TEXT NOT NULL, input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
     finish_reason TEXT, latency_s REAL NOT NULL, created_at REAL NOT NULL);
 """
+# Added later: what a replayed answer must keep besides its text (whether its format was enforced,
+# the log-probabilities a probability verdict is read from). Older caches gain the column.
+EXTRA_COLUMN = "ALTER TABLE response_cache ADD COLUMN extra TEXT"
 
 
 def cache_key(**parts: Any) -> str:
     blob = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _extra(completion: Completion) -> str | None:
+    extra: dict[str, Any] = {}
+    if completion.constrained:
+        extra["constrained"] = True
+    if completion.top_logprobs is not None:
+        extra["top_logprobs"] = completion.top_logprobs
+    return json.dumps(extra, separators=(",", ":")) if extra else None
 
 
 class ResponseCache:
@@ -45,6 +57,11 @@ class ResponseCache:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        if "extra" not in {r[1] for r in self.db.execute("PRAGMA table_info(response_cache)")}:
+            try:
+                self.db.execute(EXTRA_COLUMN)
+            except sqlite3.OperationalError:  # another connection added it first
+                pass
         self.hits = 0
         self.misses = 0
         self.errors = 0
@@ -57,7 +74,7 @@ class ResponseCache:
     def get(self, key: str) -> Completion | None:
         try:
             row = self.db.execute(
-                "SELECT text, input_tokens, output_tokens, finish_reason FROM response_cache WHERE key=?",
+                "SELECT text, input_tokens, output_tokens, finish_reason, extra FROM response_cache WHERE key=?",
                 (key,)).fetchone()
         except sqlite3.Error:  # a cache that cannot be read is a miss, never a failed call
             self.errors += 1
@@ -66,8 +83,10 @@ class ResponseCache:
             self.misses += 1
             return None
         self.hits += 1
+        extra = json.loads(row[4]) if row[4] else {}
         return Completion(text=row[0], input_tokens=row[1], output_tokens=row[2], finish_reason=row[3],
-                          cached=True, cost_usd=0.0)
+                          cached=True, cost_usd=0.0, constrained=bool(extra.get("constrained")),
+                          top_logprobs=extra.get("top_logprobs"))
 
     def put(self, key: str, completion: Completion) -> None:
         if completion.cached:
@@ -75,9 +94,9 @@ class ResponseCache:
         try:
             self.db.execute(
                 "INSERT OR REPLACE INTO response_cache (key, text, input_tokens, output_tokens, finish_reason, "
-                "latency_s, created_at) VALUES (?,?,?,?,?,?,?)",
+                "latency_s, created_at, extra) VALUES (?,?,?,?,?,?,?,?)",
                 (key, completion.text, completion.input_tokens, completion.output_tokens, completion.finish_reason,
-                 completion.latency_s, time.time()))
+                 completion.latency_s, time.time(), _extra(completion)))
         except sqlite3.Error:  # e.g. disk full or locked too long: the answer is still good
             self.errors += 1
 

@@ -27,7 +27,7 @@ from arena.engine.budget import Reservations, estimate
 from arena.engine.cache import ResponseCache, cache_key
 from arena.engine.limits import AdaptiveLimit
 from arena.engine.pricing import Price, price_for
-from arena.records import CallRecord, Completion, Messages, Variant
+from arena.records import CallRecord, Completion, Constraint, Messages, Variant
 from players.base import FATAL, RATE_LIMIT, Backend, Request
 from players.keys import redact_known, scrub
 from players.registry import create_backend
@@ -190,6 +190,8 @@ class Gateway:
         seed: int | None = None,
         choices: tuple[str, ...] | None = None,
         max_tokens: int | None = None,
+        constraint: Constraint | None = None,
+        logprobs: int = 0,
         record: list[CallRecord] | None = None,
     ) -> Completion:
         variant = self.variants[variant_name]
@@ -201,7 +203,7 @@ class Gateway:
             changes["max_tokens"] = max_tokens
         if changes:
             params = params.replace(**changes)
-        request = Request(self.full_messages(variant, messages), params, choices)
+        request = Request(self.full_messages(variant, messages), params, choices, constraint, logprobs)
         backend = self.backend(variant_name)
         limiter = self._limits[backend.key]
         stats = self.stats[backend.key]
@@ -260,14 +262,20 @@ class Gateway:
                    seed: int | None) -> str | None:
         if self.cache is None or not getattr(backend, "cacheable", variant.provider not in NEVER_CACHED):
             return None
+        extra: dict[str, Any] = {}  # only when set: the keys of calls without them stay what they were
+        if request.constraint is not None:
+            extra["constraint"] = request.constraint.key()
+        if request.logprobs:
+            extra["logprobs"] = request.logprobs
         return cache_key(backend=backend.key, adapter=variant.adapter, messages=request.messages,
                          params=request.params.to_dict(), call_seed=seed, role=role,
-                         choices=list(request.choices) if request.choices is not None else None)
+                         choices=list(request.choices) if request.choices is not None else None, **extra)
 
     def _account(self, completion: Completion, rec: CallRecord, stats: ModelStats, usage: Usage) -> None:
         rec.response = completion.text
         rec.input_tokens, rec.output_tokens = completion.input_tokens, completion.output_tokens
         rec.latency_s, rec.cached, rec.cost_usd = completion.latency_s, completion.cached, completion.cost_usd
+        rec.constrained, rec.finish_reason = completion.constrained, completion.finish_reason
         stats.calls += 1
         usage.calls += 1
         if completion.cached:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from arena.engine.gateway import CallFailed, CostLimitReached, Gateway
-from arena.records import CallRecord, Completion, Messages, ScheduledMatch
+from arena.records import CallRecord, Completion, Constraint, Messages, ScheduledMatch
 
 UNLEASHED = "UNLEASHED: "
 
@@ -51,14 +51,20 @@ class MatchContext:
         return UNLEASHED + text if self.unleashed and not text.startswith(UNLEASHED) else text
 
     async def ask(self, variant: str, role: str, messages: Messages, *,
-                  choices: tuple[str, ...] | None = None, max_tokens: int | None = None) -> Completion:
-        """One model call, recorded with the match. Raises arena.engine.gateway.CallFailed."""
+                  choices: tuple[str, ...] | None = None, max_tokens: int | None = None,
+                  constraint: Constraint | None = None, logprobs: int = 0) -> Completion:
+        """One model call, recorded with the match. Raises arena.engine.gateway.CallFailed.
+
+        Asking exactly the same again (e.g. the k samples of one seat) gets the next derived seed:
+        the samples differ, and a replay asks the same k calls."""
         # Each call's seed (and so its cache key) comes from its place in the match: who is asked,
         # in which role, with what, and how many times exactly that was asked before. Not from a
         # running count, which follows the order concurrent calls finished in: a resumed match, its
         # answers partly from the cache and so in another order, would ask different calls.
         what = "\x1e".join(f"{m['role']}\x1f{m['content']}" for m in messages)
-        place = hashlib.sha256(f"{role}\0{variant}\0{choices!r}\0{max_tokens}\0{what}"
+        shape = f"{choices!r}\0{max_tokens}" + (f"\0{constraint.key()}" if constraint else "") + (
+            f"\0lp{logprobs}" if logprobs else "")
+        place = hashlib.sha256(f"{role}\0{variant}\0{shape}\0{what}"
                                .encode("utf-8", "surrogatepass")).hexdigest()
         n = self._asked.get(place, 0)
         self._asked[place] = n + 1
@@ -71,7 +77,8 @@ class MatchContext:
         mine: list[CallRecord] = []
         try:
             return await self.gateway.ask(variant, role, messages, match_id=self.match_id, seed=seed,
-                                          choices=choices, max_tokens=max_tokens, record=mine)
+                                          choices=choices, max_tokens=max_tokens, constraint=constraint,
+                                          logprobs=logprobs, record=mine)
         finally:
             for rec in mine:
                 self._order[id(rec)] = order

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 
 import trueskill
 
-from arena.records import ALL_FAMILIES, RankedSet, Rating
+from arena.records import ALL_FAMILIES, Entry, RankedSet, Rating
 
 MU, SIGMA = 25.0, 25.0 / 3
 BETA, TAU = SIGMA / 2, SIGMA / 100
@@ -25,6 +25,25 @@ def environment() -> trueskill.TrueSkill:
 
 
 Key = tuple[str, str, str]  # variant, role, family
+
+
+def seat_summary(ranked: RankedSet) -> dict[str, int]:
+    """Each variant's place in a ranked set (0 best, ties equal), from all of its entries.
+
+    A variant with several entries (its k samples of one prompt) is placed by their mean: the mean
+    score where every entry has one, else the mean rank. So a variant that answers well on average
+    beats one whose single lucky sample came first, and k samples move a rating as one match does."""
+    by_variant: dict[str, list[Entry]] = defaultdict(list)
+    for e in ranked.entries:
+        by_variant[e.variant].append(e)
+    if all(len(es) == 1 for es in by_variant.values()):
+        return {v: es[0].rank for v, es in by_variant.items()}
+    scored = all(e.score is not None for e in ranked.entries)
+    # Higher is better in `key`; rounded so float noise does not split a tie.
+    key = {v: round(sum(e.score for e in es) / len(es) if scored else -sum(e.rank for e in es) / len(es), 9)
+           for v, es in by_variant.items()}
+    levels = sorted(set(key.values()), reverse=True)
+    return {v: levels.index(k) for v, k in key.items()}
 
 
 class RatingBook:
@@ -41,9 +60,7 @@ class RatingBook:
         """Update from one ranked set; returns (variant, role, family, mu, sigma) rows for the history."""
         if not ranked.rated:
             return []
-        best: dict[str, int] = {}
-        for e in ranked.entries:  # a variant appearing twice counts once, at its best rank
-            best[e.variant] = min(e.rank, best.get(e.variant, e.rank))
+        best = seat_summary(ranked)
         if len(best) < 2:
             return []
         names = sorted(best, key=lambda n: (best[n], n))

@@ -33,9 +33,12 @@ DB_NAME = "arena.sqlite"
 LOCK_NAME = "arena.lock"
 # PRAGMA user_version of the store. 0: before versioning. 1: tournaments.spent_usd (the money spent,
 # so a re-run does not get the whole budget again), variants.definition (a name bound to its model).
-VERSION = 1
+# 2: calls.constrained (a backend enforced the call's format), calls.finish_reason.
+VERSION = 2
 _MIGRATIONS = {1: ("ALTER TABLE tournaments ADD COLUMN spent_usd REAL NOT NULL DEFAULT 0",
-                   "ALTER TABLE variants ADD COLUMN definition TEXT")}
+                   "ALTER TABLE variants ADD COLUMN definition TEXT"),
+               2: ("ALTER TABLE calls ADD COLUMN constrained INTEGER NOT NULL DEFAULT 0",
+                   "ALTER TABLE calls ADD COLUMN finish_reason TEXT")}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tournaments (
@@ -52,7 +55,8 @@ CREATE INDEX IF NOT EXISTS matches_by_tournament ON matches (tournament_id, seq)
 CREATE TABLE IF NOT EXISTS calls (
     id INTEGER PRIMARY KEY, match_id TEXT NOT NULL, variant TEXT NOT NULL, role TEXT NOT NULL,
     messages TEXT NOT NULL, response TEXT, input_tokens INTEGER, output_tokens INTEGER, latency_s REAL,
-    cached INTEGER, retries INTEGER, cost_usd REAL, error TEXT);
+    cached INTEGER, retries INTEGER, cost_usd REAL, error TEXT, constrained INTEGER NOT NULL DEFAULT 0,
+    finish_reason TEXT);
 CREATE INDEX IF NOT EXISTS calls_by_match ON calls (match_id);
 CREATE TABLE IF NOT EXISTS ranked_sets (
     id INTEGER PRIMARY KEY, match_id TEXT NOT NULL, family TEXT NOT NULL, role TEXT NOT NULL,
@@ -211,9 +215,11 @@ class Store:
                 self.db.execute(_INSERT_MATCH.format("OR REPLACE"), row)
             self.db.executemany(
                 "INSERT INTO calls (match_id, variant, role, messages, response, input_tokens, output_tokens, "
-                "latency_s, cached, retries, cost_usd, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "latency_s, cached, retries, cost_usd, error, constrained, finish_reason) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(c.match_id, c.variant, c.role, _dumps(c.messages), c.response, c.input_tokens, c.output_tokens,
-                  c.latency_s, int(c.cached), c.retries, c.cost_usd, c.error) for c in calls])
+                  c.latency_s, int(c.cached), c.retries, c.cost_usd, c.error, int(c.constrained), c.finish_reason)
+                 for c in calls])
             if result is not None and not error:
                 self.db.executemany(
                     "INSERT INTO ranked_sets (match_id, family, role, criterion, body) VALUES (?,?,?,?,?)",
@@ -278,10 +284,10 @@ class Store:
         m["calls"] = [
             {"variant": r[0], "role": r[1], "messages": json.loads(r[2]), "response": r[3], "input_tokens": r[4],
              "output_tokens": r[5], "latency_s": r[6], "cached": bool(r[7]), "retries": r[8], "cost_usd": r[9],
-             "error": r[10]}
+             "error": r[10], "constrained": bool(r[11]), "finish_reason": r[12]}
             for r in self.db.execute(
                 "SELECT variant, role, messages, response, input_tokens, output_tokens, latency_s, cached, retries, "
-                "cost_usd, error FROM calls WHERE match_id=? ORDER BY id", (match_id,))]
+                "cost_usd, error, constrained, finish_reason FROM calls WHERE match_id=? ORDER BY id", (match_id,))]
         m["ranked_sets"] = [json.loads(r[0]) for r in self.db.execute(
             "SELECT body FROM ranked_sets WHERE match_id=? ORDER BY id", (match_id,))]
         m["format_failures"] = [
