@@ -56,6 +56,8 @@ class TournamentConfig:
     cache: bool = True  # response cache in the run's store
     unleashed: dict[str, bool] = field(default_factory=dict)  # per-family override
     allow_weak_sandbox: bool = False  # run model code where the sandbox is below level "namespaces"
+    # Answers per seat to one prompt, for families that sample (their `samples` option overrides it).
+    samples: int = 1
     variants: dict[str, Variant] = field(default_factory=dict)
     family_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = "<default>"
@@ -72,6 +74,8 @@ class TournamentConfig:
         }
         if self.unleashed:  # changes prompts; absent when empty so older tournaments keep their ids
             spec["unleashed"] = self.unleashed
+        if self.samples != 1:  # likewise
+            spec["samples"] = self.samples
         blob = json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
         return f"{self.name}-{hashlib.sha256(blob.encode()).hexdigest()[:12]}"
 
@@ -135,6 +139,7 @@ class TournamentSection(Schema):
     cache: bool = setting(True, must="true or false")
     unleashed: dict[str, bool] = setting({}, must="a table of family = true/false")
     allow_weak_sandbox: bool = setting(False, must="true or false")
+    samples: int = setting(1, ge=1, le=64, must="a whole number from 1 to 64")
 
     @field_validator("name")
     @classmethod
@@ -239,7 +244,7 @@ def parse_config(data: dict[str, Any], where: str = "<config>") -> TournamentCon
         rounds=t.rounds, seed=t.seed, format=t.format, matches_in_flight=t.matches_in_flight,
         calls_per_model=t.calls_per_model, max_attempts=t.max_attempts, call_timeout_s=t.call_timeout_s,
         cost_limit_usd=t.cost_limit_usd, cache=t.cache, unleashed=dict(t.unleashed), variants=variants,
-        allow_weak_sandbox=t.allow_weak_sandbox,
+        allow_weak_sandbox=t.allow_weak_sandbox, samples=t.samples,
         family_options=top.families, source=where,
     )
     for role in ("players", "referees", "meta_referees", "authors"):

@@ -26,6 +26,9 @@ class MatchContext:
     authors: tuple[str, ...] = ()
     players: tuple[str, ...] = ()  # the tournament's whole field, e.g. to draw judges from
     unleashed: bool = False  # put UNLEASHED: before open-ended task prompts
+    # Answers each seat gives to one prompt, in families that sample (the family's `samples` option,
+    # else [tournament] samples); families that play one answer per seat ignore it.
+    samples: int = 1
     calls: list[CallRecord] = field(default_factory=list)
     transcript: list[dict[str, Any]] = field(default_factory=list)
 

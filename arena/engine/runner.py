@@ -201,9 +201,11 @@ async def _play_all(cfg: TournamentConfig, families: dict[str, Family], todo: li
 
 async def _play_one(cfg: TournamentConfig, family: Family, m: ScheduledMatch, store: Store, gateway: Gateway,
                     state: RunState, view: Any) -> None:
-    ctx = MatchContext(match=m, gateway=gateway, options=cfg.family_options.get(m.family, {}),
+    options = cfg.family_options.get(m.family, {})
+    ctx = MatchContext(match=m, gateway=gateway, options=options,
                        referees=cfg.referees, meta_referees=cfg.meta_referees, authors=cfg.authors,
-                       players=cfg.players, unleashed=cfg.unleashed.get(m.family, family.open_ended))
+                       players=cfg.players, unleashed=cfg.unleashed.get(m.family, family.open_ended),
+                       samples=options.get("samples", cfg.samples))
     started = time.time()
     state.in_flight += 1
     result: MatchResult | None = None
