@@ -1,4 +1,5 @@
-"""`arena export matches` and `arena export dpo`; the pair-selection flags are shared with `arena loop`."""
+"""`arena export matches`, `arena export dpo` and `arena export soft`; the pair-selection flags are shared
+with `arena loop`."""
 from __future__ import annotations
 
 import argparse
@@ -103,12 +104,28 @@ def register(sub: argparse._SubParsersAction) -> None:
     pm.add_argument("--out", required=True, help="output file (.jsonl)")
     pm.set_defaults(func=cmd_export_matches)
     register_dpo(what)
+    ps = what.add_parser("soft", help="soft targets: each answer's win probability against the rest of its set")
+    run_dir_argument(ps)
+    ps.add_argument("--out", required=True, help="output file (.jsonl, - for stdout)")
+    ps.add_argument("--role", action="append", help="only these roles (repeat or comma-separate; default: all)")
+    ps.add_argument("--family", action="append", help="only these families (repeat or comma-separate; default: all)")
+    ps.add_argument("--tournament", help="only the matches of this tournament id")
+    ps.set_defaults(func=cmd_export_soft)
     p.set_defaults(func=_missing_what)
 
 
 def _missing_what(args: argparse.Namespace) -> int:
-    raise UserError("export what? `arena export matches --out FILE` or `arena export dpo --out FILE` "
-                    "(arena export --help)")
+    raise UserError("export what? `arena export matches --out FILE`, `arena export dpo --out FILE` or "
+                    "`arena export soft --out FILE` (arena export --help)")
+
+
+def cmd_export_soft(args: argparse.Namespace) -> int:
+    from arena.training.soft import export_soft
+    opts = ExportOptions(roles=_csv(args.role), families=_csv(args.family), tournament_id=args.tournament)
+    stats = export_soft(args.run_dir, args.out, opts)
+    print(f"wrote {stats.sets} rows to {args.out}: {stats.summary()}",
+          file=sys.stderr if args.out == STDOUT else sys.stdout)
+    return 0
 
 
 def cmd_export_matches(args: argparse.Namespace) -> int:
