@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "arena.cli.sandbox",
     "arena.cli.referees",
     "arena.cli.train",
+    "arena.cli.report",
 ]
 
 
