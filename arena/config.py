@@ -64,20 +64,36 @@ class TournamentConfig:
 
     @property
     def tournament_id(self) -> str:
-        """Same config + seed -> same id, so re-running resumes instead of starting over."""
-        spec = {
-            "name": self.name, "families": list(self.families), "players": list(self.players),
-            "referees": list(self.referees), "meta_referees": list(self.meta_referees),
-            "authors": list(self.authors), "rounds": self.rounds, "seed": self.seed, "format": self.format,
-            "variants": {n: self.variants[n].describe() for n in sorted(self.participants())},
-            "family_options": self.family_options,
-        }
-        if self.unleashed:  # changes prompts; absent when empty so older tournaments keep their ids
-            spec["unleashed"] = self.unleashed
-        if self.samples != 1:  # likewise
-            spec["samples"] = self.samples
-        blob = json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
+        """The id of a fresh tournament of this config: what makes its matches comparable (see
+        `identity`), not its players, families or rounds, so a re-run resumes and a grown config
+        continues it (the runner finds a stored tournament it continues: `continues`)."""
+        blob = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"), default=str)
         return f"{self.name}-{hashlib.sha256(blob.encode()).hexdigest()[:12]}"
+
+    def identity(self) -> dict[str, Any]:
+        """What must be equal for two matches to be the same match: name, seed, format, the panel,
+        and per family and per variant what changes its matches. Adding a player, a family or
+        rounds only adds entries; changing one is a new tournament."""
+        return {
+            "name": self.name, "seed": self.seed, "format": self.format,
+            "panel": {role: list(getattr(self, role)) for role in ("referees", "meta_referees", "authors")},
+            "families": {f: self.family_identity(f) for f in self.families},
+            "variants": self.variant_definitions(),
+        }
+
+    def family_identity(self, family: str) -> dict[str, Any]:
+        options = self.family_options.get(family, {})
+        return {"options": options, "unleashed": self.unleashed.get(family),
+                "samples": options.get("samples", self.samples)}
+
+    def family_key(self, family: str) -> str:
+        """A digest of everything but the seats that makes one of `family`'s matches what it is."""
+        ident = self.identity()
+        panel = set(self.referees) | set(self.meta_referees) | set(self.authors)
+        spec = {**ident, "families": ident["families"][family],  # the seats' own definitions: round_robin
+                "variants": {n: d for n, d in ident["variants"].items() if n in panel}}
+        blob = json.dumps(spec, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()
 
     def variant_definitions(self) -> dict[str, str]:
         """Each participant's definition digest, which binds its name in a run directory."""
@@ -94,6 +110,39 @@ class TournamentConfig:
             "variants": {n: self.variants[n].describe() for n in sorted(self.participants())},
             "family_options": self.family_options, "unleashed": self.unleashed, "source": self.source,
         }
+
+
+def identity_change(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    """How `new` changes the matches of a tournament stored with identity `old`, in words (the
+    first difference); None when `new` only adds to it (players, families, rounds)."""
+    def shown(d: dict[str, Any], k: str) -> str:
+        return json.dumps(d[k], default=str) if k in d else "unset"
+
+    for key in ("seed", "format"):
+        if old.get(key) != new.get(key):
+            return f"{key} changed ({shown(old, key)} -> {shown(new, key)})"
+    for role, names in new["panel"].items():
+        if old.get("panel", {}).get(role, []) != names:
+            return f"[tournament] {role} changed ({shown(old.get('panel', {}), role)} -> {shown(new['panel'], role)})"
+    for fam in sorted(set(old.get("families", {})) & set(new["families"])):
+        was, now = old["families"][fam], new["families"][fam]
+        for k in sorted(set(was["options"]) | set(now["options"])):
+            if was["options"].get(k, ...) != now["options"].get(k, ...):
+                return f"family option {fam}.{k} changed ({shown(was['options'], k)} -> {shown(now['options'], k)})"
+        for k in ("unleashed", "samples"):
+            if was.get(k) != now.get(k):
+                return f"{k} of {fam} changed ({shown(was, k)} -> {shown(now, k)})"
+    for n in sorted(set(old.get("variants", {})) & set(new["variants"])):
+        if old["variants"][n] != new["variants"][n]:
+            return f"variant {n!r} changed"
+    return None
+
+
+def grown_identity(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """A stored identity grown by a config that continues it: a family or variant once in the
+    tournament stays in it, so coming back to it with other settings is noticed."""
+    return {**new, "families": {**old.get("families", {}), **new["families"]},
+            "variants": {**old.get("variants", {}), **new["variants"]}}
 
 
 def variant_definition(variant: Variant) -> str:

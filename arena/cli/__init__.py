@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "arena.cli.referees",
     "arena.cli.train",
     "arena.cli.report",
+    "arena.cli.usage",
 ]
 
 

@@ -17,6 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, help="override the config's seed")
     p.add_argument("--rounds", type=int, help="override the config's rounds")
     p.add_argument("--families", help="override the config's families (comma-separated)")
+    p.add_argument("--add-player", action="append", default=[], metavar="VARIANT",
+                   help="add a player (declared in the config or built in) to the tournament: only its "
+                        "new matches are played (repeatable)")
     p.set_defaults(func=cmd_run)
 
 
@@ -35,10 +38,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         cfg.families = tuple(f.strip() for f in args.families.split(",") if f.strip())
         if not cfg.families or len(set(cfg.families)) != len(cfg.families):
             raise ConfigError(f"--families needs distinct family names separated by commas, got {args.families!r}")
+    for name in args.add_player:
+        if name not in cfg.variants:
+            raise ConfigError(f"--add-player: unknown variant {name!r} (declare it as [[variants]] in the config "
+                              f"or use one of: {', '.join(sorted(cfg.variants))})")
+        if name not in cfg.players:
+            cfg.players += (name,)
     display = args.display or default_display()
     from referees.sandbox import allow_weak_sandbox
     allow_weak_sandbox(cfg.allow_weak_sandbox)  # the sandbox refuses model code at weak levels otherwise
-    summary = run(cfg, args.run_dir, view(display))
+    summary = run(cfg, args.run_dir, view(display), notify=lambda line: print(f"arena: {line}", file=sys.stderr))
     if display != "none":
         print_summary(summary)
     if summary.stopped:

@@ -2,7 +2,9 @@
 
 Resumable by construction: match ids are deterministic, a match is committed with
 everything it produced in one transaction, and a re-run skips what is finished.
-Ratings are replayed from the store in schedule order at the end.
+Incremental: a config that only adds players, families or rounds to a stored tournament continues
+it (`resolve`), so only the new matches are played. Ratings are replayed from the store at the end,
+the tournament's matches in the schedule order of its current definition.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from arena import plugins
-from arena.config import ConfigError, TournamentConfig
+from arena.config import ConfigError, TournamentConfig, grown_identity, identity_change
 from arena.engine.family import Family, create_family, family_names
 from arena.engine.gateway import CallFailed, Gateway
 from arena.engine.match import MatchContext
@@ -110,7 +112,10 @@ def check_participants(cfg: TournamentConfig) -> None:
 MAX_SCHEDULE = 1_000_000  # matches per tournament; the schedule is held in memory (~250 bytes each)
 
 
-def plan(cfg: TournamentConfig, families: dict[str, Family]) -> list[ScheduledMatch]:
+def plan(cfg: TournamentConfig, families: dict[str, Family], tournament_id: str | None = None
+         ) -> list[ScheduledMatch]:
+    tid = tournament_id or cfg.tournament_id
+    seat_keys = cfg.variant_definitions()
     schedule_format = plugins.load(plugins.FORMATS, cfg.format, "tournament format")
     schedule: list[ScheduledMatch] = []
     size = 0
@@ -122,24 +127,54 @@ def plan(cfg: TournamentConfig, families: dict[str, Family]) -> list[ScheduledMa
         if size > MAX_SCHEDULE:  # refuse before building it: rounds = 10**18 must not eat the machine
             raise ConfigError(f"the tournament would have {size:,} matches (rounds x player groups x seat "
                               f"orders); at most {MAX_SCHEDULE:,} are allowed: lower rounds or split the players")
-        schedule += schedule_format(cfg.tournament_id, name, cfg.players, fam.seats, cfg.rounds, cfg.seed,
-                                start_seq=len(schedule))
+        schedule += schedule_format(tid, name, cfg.players, fam.seats, cfg.rounds, cfg.seed,
+                                    start_seq=len(schedule), key=cfg.family_key(name), seat_keys=seat_keys)
     return schedule
 
 
+def resolve(store: Store, cfg: TournamentConfig) -> tuple[str, dict[str, Any], str | None]:
+    """(tournament id, identity to store, note). The newest stored tournament of the same name that
+    the config only adds to is continued; else the config is a new tournament, and the note says
+    what changed from the newest one of that name."""
+    ident = cfg.identity()
+    stored = store.identities(cfg.name)
+    for tid, old in stored:
+        if old is not None and identity_change(old, ident) is None:
+            return tid, grown_identity(old, ident), None
+    if not stored or stored[0][0] == cfg.tournament_id:
+        return cfg.tournament_id, ident, None
+    last_id, last = stored[0]
+    why = identity_change(last, ident) if last is not None else f"tournament {last_id} was stored by an older arena"
+    return cfg.tournament_id, ident, (f"{why}: this is a new tournament {cfg.tournament_id}; "
+                                      f"the old one ({last_id}) stays in the store")
+
+
 async def run_tournament(cfg: TournamentConfig, run_dir: str | Path, view: ViewFactory | None = None,
-                         gateway: Gateway | None = None, max_matches: int | None = None) -> RunSummary:
+                         gateway: Gateway | None = None, max_matches: int | None = None,
+                         notify: Callable[[str], None] | None = None) -> RunSummary:
     """Play what is left of the tournament. A view whose `live_ratings` is true gets the leaderboard
-    kept current per match (TrueSkill costs ~1 ms per ranked set, so only a view that shows it asks)."""
+    kept current per match (TrueSkill costs ~1 ms per ranked set, so only a view that shows it asks).
+    `notify` is told, in one line, when the config is a new tournament beside one of the same name."""
     families = build_families(cfg)
     check_participants(cfg)
-    schedule = plan(cfg, families)
+    schedule = plan(cfg, families)  # a schedule too large is refused before the store is touched
     store = Store(run_dir)
-    tid = cfg.tournament_id
     try:
-        store.ensure_tournament(tid, cfg.name, cfg.describe(), len(schedule),
+        tid, identity, note = resolve(store, cfg)
+        if tid != cfg.tournament_id:  # a stored tournament this config grows
+            schedule = plan(cfg, families, tid)
+        # The families once played keep their settings in the stored config (the export reads them).
+        played = identity["families"]
+        described = {**cfg.describe(), "identity": identity,
+                     "family_options": {**{f: d["options"] for f, d in played.items()}, **cfg.family_options},
+                     "unleashed": {**{f: d["unleashed"] for f, d in played.items() if d["unleashed"] is not None},
+                                   **cfg.unleashed}}
+        store.ensure_tournament(tid, cfg.name, described, len(schedule),
                                 {n: cfg.variants[n].describe() for n in cfg.participants()},
                                 cfg.variant_definitions())
+        if note and notify is not None:
+            notify(note)
+        stale = store.renumber(tid, [m.match_id for m in schedule])
         done = store.finished_ids(tid)
         todo = [m for m in schedule if m.match_id not in done]
         state = RunState(tid, len(schedule), len(schedule) - len(todo), live_ratings=bool(getattr(view, "live_ratings", False)))
@@ -147,7 +182,7 @@ async def run_tournament(cfg: TournamentConfig, run_dir: str | Path, view: ViewF
             todo = todo[:max_matches]
         # The live leaderboard starts from what is stored. TrueSkill costs ~1 ms per ranked set,
         # so without a dashboard to show it the ratings are only computed once, at the end.
-        for _, fam, rs in store.iter_ranked_sets() if state.live_ratings else ():
+        for _, fam, rs in store.iter_ranked_sets(skip=stale) if state.live_ratings else ():
             state.book.apply(fam, rs)
         gw = gateway or make_gateway(cfg, run_dir)
         if gateway is None:  # the budget is the tournament's, over all its runs
@@ -158,7 +193,7 @@ async def run_tournament(cfg: TournamentConfig, run_dir: str | Path, view: ViewF
             with shown:
                 await _play_all(cfg, families, todo, store, gw, state, shown)
                 book = RatingBook()  # replayed in schedule order, the history streamed into the store
-                store.replace_ratings(book.all, replay_rows(store.iter_ranked_sets(), book))
+                store.replace_ratings(book.all, replay_rows(store.iter_ranked_sets(skip=stale), book))
                 state.book = book  # the last frame shows the stored (schedule-order) ratings
         finally:
             if gateway is None:
@@ -215,7 +250,8 @@ async def _play_one(cfg: TournamentConfig, family: Family, m: ScheduledMatch, st
     except CallFailed as exc:
         if type(exc).__name__ == "CostLimitReached":
             state.stopped = f"cost limit reached: {exc}"
-            return  # not committed: a re-run with a higher limit plays it
+            store.add_usage(m.tournament_id, ctx.calls)  # not committed, but its calls were made
+            return  # a re-run with a higher limit plays it
         error = f"model call failed: {exc}"
     except asyncio.CancelledError:
         raise

@@ -13,10 +13,11 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from arena.engine import usage
 from arena.errors import UserError
 from arena.records import (
     CallRecord,
@@ -34,11 +35,14 @@ LOCK_NAME = "arena.lock"
 # PRAGMA user_version of the store. 0: before versioning. 1: tournaments.spent_usd (the money spent,
 # so a re-run does not get the whole budget again), variants.definition (a name bound to its model).
 # 2: calls.constrained (a backend enforced the call's format), calls.finish_reason.
-VERSION = 2
+# 3: usage (calls, tokens and cost per tournament x variant x role, kept when a failed match's calls
+# are replaced by its replay's), filled from the calls already stored.
+VERSION = 3
 _MIGRATIONS = {1: ("ALTER TABLE tournaments ADD COLUMN spent_usd REAL NOT NULL DEFAULT 0",
                    "ALTER TABLE variants ADD COLUMN definition TEXT"),
                2: ("ALTER TABLE calls ADD COLUMN constrained INTEGER NOT NULL DEFAULT 0",
-                   "ALTER TABLE calls ADD COLUMN finish_reason TEXT")}
+                   "ALTER TABLE calls ADD COLUMN finish_reason TEXT"),
+               3: usage.MIGRATION}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tournaments (
@@ -73,7 +77,7 @@ CREATE TABLE IF NOT EXISTS ratings (
 CREATE TABLE IF NOT EXISTS rating_history (
     id INTEGER PRIMARY KEY, match_id TEXT NOT NULL, variant TEXT NOT NULL, role TEXT NOT NULL,
     family TEXT NOT NULL, mu REAL NOT NULL, sigma REAL NOT NULL);
-"""
+""" + usage.TABLE + ";"
 
 
 _INSERT_MATCH = ("INSERT {} INTO matches (id, tournament_id, family, seq, round, repetition, seed, seats, status, "
@@ -178,12 +182,38 @@ class Store:
                                      f"give the new definition another name or use another --run-dir")
             self.db.execute(
                 "INSERT INTO tournaments (id, name, config, created_at, total) VALUES (?,?,?,?,?) "
-                "ON CONFLICT(id) DO UPDATE SET total=excluded.total, status='running'",
+                "ON CONFLICT(id) DO UPDATE SET total=excluded.total, status='running', config=excluded.config",
                 (tournament_id, name, _dumps(config), time.time(), total))
             self.db.executemany(
                 "INSERT INTO variants (name, description, definition) VALUES (?,?,?) ON CONFLICT(name) DO UPDATE "
                 "SET description=excluded.description, definition=COALESCE(excluded.definition, definition)",
                 [(n, _dumps(d), definitions.get(n)) for n, d in variants.items()])
+
+    def identities(self, name: str) -> list[tuple[str, dict[str, Any] | None]]:
+        """(id, identity) of the stored tournaments named `name`, newest first; None for one stored
+        before tournaments had identities."""
+        rows = self.db.execute("SELECT id, config FROM tournaments WHERE name=? ORDER BY created_at DESC, id",
+                               (name,)).fetchall()
+        return [(tid, json.loads(config).get("identity")) for tid, config in rows]
+
+    def renumber(self, tournament_id: str, schedule: list[str]) -> set[str]:
+        """Put the tournament's stored matches in the order of its current `schedule` (ids); the
+        ones no longer in it go after. Returns those: they stay stored but are not rated."""
+        position = {mid: i for i, mid in enumerate(schedule)}
+        stored = self.db.execute("SELECT id, seq FROM matches WHERE tournament_id=? ORDER BY seq, id",
+                                 (tournament_id,)).fetchall()
+        stale = [mid for mid, _ in stored if mid not in position]
+        position.update((mid, len(schedule) + i) for i, mid in enumerate(stale))
+        moved = [(position[mid], mid) for mid, seq in stored if position[mid] != seq]
+        if moved:  # only what moved: a re-run of an unchanged tournament writes nothing
+            with self._tx():
+                self.db.executemany("UPDATE matches SET seq=? WHERE id=?", moved)
+        return set(stale)
+
+    def add_usage(self, tournament_id: str, calls: Iterable[CallRecord]) -> None:
+        """Count calls of a match that is not committed (stopped at the cost limit): they were made."""
+        with self._tx():
+            self.db.executemany(usage.ADD, usage.rows(tournament_id, calls))
 
     def spent(self, tournament_id: str) -> float:
         """US dollars the tournament's calls have cost so far, over all its runs."""
@@ -228,6 +258,7 @@ class Store:
             self.db.executemany(
                 "INSERT INTO format_failures (match_id, variant, seat, role, kind, detail) VALUES (?,?,?,?,?,?)",
                 [(m.match_id, f.variant, f.seat, f.role, f.kind, f.detail) for f in failures])
+            self.db.executemany(usage.ADD, usage.rows(m.tournament_id, calls))
 
     def replace_ratings(self, ratings: list[Rating] | Callable[[], list[Rating]],
                         history: Iterable[tuple[str, str, str, str, float, float]]) -> None:
@@ -296,9 +327,10 @@ class Store:
                                      "WHERE match_id=? ORDER BY id", (match_id,))]
         return m
 
-    def iter_ranked_sets(self, role: str | None = None, family: str | None = None
+    def iter_ranked_sets(self, role: str | None = None, family: str | None = None, skip: Container[str] = ()
                          ) -> Iterator[tuple[str, str, RankedSet]]:
-        """(match_id, family, ranked set) for finished matches, in replay order."""
+        """(match_id, family, ranked set) for finished matches, in replay order; `skip`: match ids left
+        out (a tournament's matches outside its current definition, Store.renumber)."""
         sql = ("SELECT r.match_id, r.family, r.body FROM ranked_sets r JOIN matches m ON m.id = r.match_id "
                "JOIN tournaments t ON t.id = m.tournament_id WHERE m.status='finished'")
         args: list[Any] = []
@@ -310,7 +342,8 @@ class Store:
             args.append(family)
         sql += " ORDER BY t.created_at, m.seq, r.id"
         for mid, fam, body in self.db.execute(sql, args):
-            yield mid, fam, ranked_set_from_dict(json.loads(body))
+            if mid not in skip:
+                yield mid, fam, ranked_set_from_dict(json.loads(body))
 
     def ratings(self, role: str | None = None, family: str | None = None) -> list[Rating]:
         sql, args = "SELECT variant, role, family, mu, sigma, matches, wins, losses, draws FROM ratings WHERE 1=1", []
@@ -321,6 +354,11 @@ class Store:
             sql += " AND family=?"
             args.append(family)
         return [Rating(*r) for r in self.db.execute(sql, args)]
+
+    def usage(self, tournament_id: str | None = None) -> list[dict[str, Any]]:
+        """Calls, tokens and cost per tournament x variant x role (arena/engine/usage.py)."""
+        stored = self.db.execute("PRAGMA user_version").fetchone()[0] >= 3
+        return usage.read(self.db, tournament_id, stored)
 
     def count(self, status: str | None = None) -> int:
         if status:

@@ -28,3 +28,17 @@ def test_ids_and_seeds_are_deterministic_and_distinct():
     assert [m.match_id for m in a] == [m.match_id for m in other_seed]  # ids name the cell...
     assert [m.seed for m in a] != [m.seed for m in other_seed]  # ...the seed changes the play
     assert match_id("t", "chess", ["a", "b"], 0, 0) != match_id("t2", "chess", ["a", "b"], 0, 0)
+
+
+def test_a_match_is_named_by_its_cell_not_by_the_player_list_or_the_rounds():
+    small = round_robin("t", "social", ["a", "b", "c"], 3, 1, seed=5, key="k")
+    grown = round_robin("t", "social", ["d", "c", "a", "b"], 3, 2, seed=5, key="k")
+    cells = lambda s: {(m.seats, m.round, m.match_id, m.seed) for m in s}
+    assert cells(small) <= cells(grown)  # another player, another round, another list order: same matches
+    assert {m.match_id for m in round_robin("t", "social", ["a", "b", "c"], 3, 1, seed=5, key="other")}.isdisjoint(
+        m.match_id for m in small)  # the family's key (its options, the panel...) names the match too
+    redefined = round_robin("t", "social", ["a", "b", "c"], 3, 1, seed=5, key="k", seat_keys={"a": "v2"})
+    assert {m.match_id for m in redefined}.isdisjoint(m.match_id for m in small)  # so does a seat's definition
+    other_tournament = round_robin("t2", "social", ["a", "b", "c"], 3, 1, seed=5, key="k")
+    assert [m.seed for m in other_tournament] == [m.seed for m in small]  # the seed comes from the cell
+    assert {m.match_id for m in other_tournament}.isdisjoint(m.match_id for m in small)
