@@ -198,12 +198,13 @@ class Store:
 
     def renumber(self, tournament_id: str, schedule: list[str]) -> set[str]:
         """Put the tournament's stored matches in the order of its current `schedule` (ids); the
-        ones no longer in it go after. Returns those: they stay stored but are not rated."""
+        ones no longer in it get negative numbers. Returns those: they stay stored, but no reader of
+        ranked sets (ratings, Bradley-Terry, the report, the export) counts them."""
         position = {mid: i for i, mid in enumerate(schedule)}
         stored = self.db.execute("SELECT id, seq FROM matches WHERE tournament_id=? ORDER BY seq, id",
                                  (tournament_id,)).fetchall()
         stale = [mid for mid, _ in stored if mid not in position]
-        position.update((mid, len(schedule) + i) for i, mid in enumerate(stale))
+        position.update((mid, -1 - i) for i, mid in enumerate(stale))
         moved = [(position[mid], mid) for mid, seq in stored if position[mid] != seq]
         if moved:  # only what moved: a re-run of an unchanged tournament writes nothing
             with self._tx():
@@ -329,10 +330,10 @@ class Store:
 
     def iter_ranked_sets(self, role: str | None = None, family: str | None = None, skip: Container[str] = ()
                          ) -> Iterator[tuple[str, str, RankedSet]]:
-        """(match_id, family, ranked set) for finished matches, in replay order; `skip`: match ids left
-        out (a tournament's matches outside its current definition, Store.renumber)."""
+        """(match_id, family, ranked set) for finished matches of their tournament's current definition
+        (Store.renumber numbers the others below 0), in replay order; `skip`: match ids also left out."""
         sql = ("SELECT r.match_id, r.family, r.body FROM ranked_sets r JOIN matches m ON m.id = r.match_id "
-               "JOIN tournaments t ON t.id = m.tournament_id WHERE m.status='finished'")
+               "JOIN tournaments t ON t.id = m.tournament_id WHERE m.status='finished' AND m.seq >= 0")
         args: list[Any] = []
         if role:
             sql += " AND r.role=?"
