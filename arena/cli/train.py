@@ -22,6 +22,9 @@ def _train_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--gguf-type", choices=("f16", "q8_0"), default="f16",
                    help="how changed tensors are written; unchanged ones keep their quantization (default f16)")
     g.add_argument("--train-seed", type=int, default=0)
+    g.add_argument("--rpo-alpha", type=finite_float, default=None,
+                   help="weight of an NLL term on the chosen answers beside DPO (RPO; TRL's rpo_alpha); "
+                        "default 0 for train, 1 for loop (its forgetting guard)")
 
 
 def _train_overrides(args: argparse.Namespace) -> dict:
@@ -32,7 +35,10 @@ def _train_overrides(args: argparse.Namespace) -> dict:
             raise UserError(f"{flag} must be >= 1")
     if args.epochs <= 0 or args.lr <= 0 or args.beta <= 0:
         raise UserError("--epochs, --lr and --beta must be positive")
-    return {"max_pairs": args.max_pairs, "epochs": args.epochs, "max_steps": args.max_steps,
+    if args.rpo_alpha is not None and args.rpo_alpha < 0:
+        raise UserError("--rpo-alpha must be >= 0")
+    extra = {} if args.rpo_alpha is None else {"rpo_alpha": args.rpo_alpha}
+    return {**extra, "max_pairs": args.max_pairs, "epochs": args.epochs, "max_steps": args.max_steps,
             "max_length": args.max_length, "batch_size": args.batch_size, "grad_accum": args.grad_accum,
             "learning_rate": args.lr, "beta": args.beta, "lora_r": args.lora_r, "lora_alpha": 2 * args.lora_r,
             "gguf_type": args.gguf_type, "seed": args.train_seed}
@@ -66,9 +72,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--display", choices=("rich", "plain", "none"), default=None)
     p.add_argument("--mix", help="JSONL preference data to interlace with each generation's pairs")
     p.add_argument("--mix-ratio", type=finite_float, default=1.0)
+    g = p.add_argument_group("proving each generation (paired held-out evaluation, control arm, forgetting guard)")
+    g.add_argument("--eval-tasks", type=int, default=None,
+                   help="held-out programs and ordinary questions each generation is evaluated on, greedy and "
+                        f"sampled, against its parent (default {_default_tasks()}; 0 skips the evaluation)")
+    g.add_argument("--control", choices=("shuffled", "none"), default="none",
+                   help="'shuffled': also train a twin on the same pairs with chosen and rejected swapped in a "
+                        "seeded half, evaluated the same way (default none)")
+    g.add_argument("--no-guard", action="store_true",
+                   help="no forgetting guard: no anchor pairs from the ordinary questions, rpo_alpha 0 unless given")
+    g.add_argument("--anchor-ratio", type=finite_float, default=None,
+                   help=f"anchor pairs per arena pair trained on (default {_default_anchor_ratio():g})")
     add_pair_arguments(p)
     _train_arguments(p)
     p.set_defaults(func=cmd_loop)
+
+
+def _default_tasks() -> int:
+    from arena.training.evaluate import DEFAULT_TASKS
+    return DEFAULT_TASKS
+
+
+def _default_anchor_ratio() -> float:
+    from arena.training.guard import ANCHOR_RATIO
+    return ANCHOR_RATIO
 
 
 def _base_variant(name: str, config: str | None):
@@ -104,6 +131,12 @@ def cmd_loop(args: argparse.Namespace) -> int:
     overrides = _train_overrides(args)
     if args.mix_ratio < 0:
         raise UserError("--mix-ratio must be >= 0")
+    eval_tasks = _default_tasks() if args.eval_tasks is None else args.eval_tasks
+    if eval_tasks < 0:
+        raise UserError("--eval-tasks must be >= 0 (0 skips the evaluation)")
+    anchor_ratio = _default_anchor_ratio() if args.anchor_ratio is None else args.anchor_ratio
+    if anchor_ratio < 0:
+        raise UserError("--anchor-ratio must be >= 0")
     require_extras()
     cfg = load_config(args.config) if args.config else parse_config(LOOP_DEFAULT, "<loop default>")
     if args.eval_families is None:
@@ -118,7 +151,9 @@ def cmd_loop(args: argparse.Namespace) -> int:
             raise UserError(f"--eval: unknown family {fam!r} (known: {', '.join(family_names())})")
     opts = LoopOptions(iterations=args.iterations, base=args.base, export=options_from_args(args), train=overrides,
                        eval_families=evals, mix=args.mix, mix_ratio=args.mix_ratio,
-                       eval_rounds=args.eval_rounds)
+                       eval_rounds=args.eval_rounds, eval_tasks=eval_tasks,
+                       control=None if args.control == "none" else args.control, guard=not args.no_guard,
+                       anchor_ratio=anchor_ratio)
     result = run_loop(cfg, args.run_dir, opts, view(args.display or default_display()))
     print(table(result))
     return 0

@@ -3,6 +3,14 @@ the next tournament against its ancestors. Repeated K times, then a last tournam
 the newest generation, and optionally a tournament on held-out families measures what
 the training did on tasks it never saw.
 
+Each generation proves itself (arena/training/evaluate.py): parent and child answer the same
+held-out tasks with the same seeds, and the differences get bootstrap intervals; with
+`control="shuffled"` a twin trained on the same pairs, half of them swapped, is evaluated the
+same way, so a lift can be told from the effect of training at all. Forgetting is guarded by
+default (arena/training/guard.py): anchor pairs from the ordinary questions' train split join the
+pairs, and an NLL term on chosen (rpo_alpha) keeps chosen texts likely. Not yet measured which
+of the two, or what weights, guard best: GUARD_RPO_ALPHA and ANCHOR_RATIO are first choices.
+
 Everything lives in one run directory: one store (so every generation is rated on one
 leaderboard), and loop/genN/ with the pairs and the checkpoint of generation N. Re-running
 the same command resumes: finished matches are kept and trained generations reused.
@@ -10,6 +18,7 @@ the same command resumes: finished matches are kept and trained generations reus
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +27,9 @@ from typing import Any
 from arena.config import TournamentConfig
 from arena.errors import UserError
 from arena.records import PLAYER, Rating, Variant
+from arena.training.evaluate import DEFAULT_TASKS
 from arena.training.export import ExportOptions, export_dpo
+from arena.training.guard import ANCHOR_RATIO
 from arena.training.train import TrainOptions, TrainResult, read_variant_toml, train
 
 # `arena loop` without a config: the embedded model in two sampling variants plays chess and
@@ -35,6 +46,8 @@ LOOP_DEFAULT = {
                  "predict-output": {"author_tokens": 192, "predict_tokens": 64, "meta_judging": False}},
 }
 DEFAULT_EVAL_FAMILIES = ("predict-output",)
+CONTROLS = ("shuffled",)
+GUARD_RPO_ALPHA = 1.0  # the RPO paper's weight; TRL's docs recommend it too
 
 
 @dataclass
@@ -47,6 +60,10 @@ class LoopOptions:
     eval_rounds: int | None = None  # None: the tournament's rounds
     mix: str | None = None
     mix_ratio: float = 1.0
+    eval_tasks: int = DEFAULT_TASKS  # per task set of the paired evaluation; 0 skips it
+    control: str | None = None  # "shuffled": a twin trained on the same pairs, half of them swapped
+    guard: bool = True  # anchor pairs, and rpo_alpha GUARD_RPO_ALPHA unless `train` sets it
+    anchor_ratio: float = ANCHOR_RATIO
 
 
 @dataclass
@@ -56,6 +73,9 @@ class Generation:
     parent: str | None = None
     pairs: int = 0
     trained: TrainResult | None = None
+    anchors: int = 0
+    control: str | None = None  # the control twin's variant name
+    evaluation: dict[str, Any] | None = None  # eval.json without the answers
 
 
 @dataclass
@@ -114,6 +134,15 @@ def run_loop(cfg: TournamentConfig, run_dir: str | Path, opts: LoopOptions, view
     unknown = set(opts.train) - {f.name for f in dataclasses.fields(TrainOptions)}
     if unknown:
         raise UserError(f"unknown training option(s): {', '.join(sorted(unknown))}")
+    if opts.control is not None and opts.control not in CONTROLS:
+        raise UserError(f"--control must be one of {', '.join(CONTROLS)} or none, got {opts.control!r}")
+    if opts.eval_tasks < 0:
+        raise UserError("--eval-tasks must be >= 0 (0 skips the evaluation)")
+    if opts.anchor_ratio < 0:
+        raise UserError("--anchor-ratio must be >= 0")
+    train_opts = dict(opts.train)
+    if opts.guard:
+        train_opts.setdefault("rpo_alpha", GUARD_RPO_ALPHA)
     gens = [Generation(0, base.name)]
     current = base
     for i in range(1, opts.iterations + 1):
@@ -126,7 +155,8 @@ def run_loop(cfg: TournamentConfig, run_dir: str | Path, opts: LoopOptions, view
             new = read_variant_toml(toml)
             if new.name == name and Path(new.model.split("/", 1)[1]).is_file():
                 log(f"== generation {i}: reusing {new.name} trained earlier ({toml})")
-                gens.append(Generation(i, new.name, current.name))
+                gen = Generation(i, new.name, current.name)
+                gens.append(_prove(gen, current, new, gen_dir, run_dir, opts, train_opts, log))
                 cfg, current = with_variant(cfg, new), new
                 continue
         gen_dir.mkdir(parents=True, exist_ok=True)
@@ -138,11 +168,15 @@ def run_loop(cfg: TournamentConfig, run_dir: str | Path, opts: LoopOptions, view
         if stats.pairs == 0:
             raise UserError(f"tournament {summary.tournament_id} produced no preference pairs (families: "
                             f"{', '.join(cfg.families)}); use families whose performances are ranked texts")
+        anchors = _add_anchors(pairs, current, stats.pairs + stats.mixed, run_dir, opts, train_opts, log)
+        for stale in (gen_dir / "eval.json", gen_dir / "control" / "variant.toml"):
+            stale.unlink(missing_ok=True)  # they belong to the checkpoint trained before, if any
         log(f"== generation {i}: training {name} from {current.name}")
-        result = train(TrainOptions(pairs=pairs, base=current, out=gen_dir, name=name, **opts.train), log=log)
+        result = train(TrainOptions(pairs=pairs, base=current, out=gen_dir, name=name, **train_opts), log=log)
         from arena.training.train import summary as train_summary
         log(train_summary(result))
-        gens.append(Generation(i, result.variant.name, current.name, stats.pairs + stats.mixed, result))
+        gen = Generation(i, result.variant.name, current.name, stats.pairs + stats.mixed + anchors, result, anchors)
+        gens.append(_prove(gen, current, result.variant, gen_dir, run_dir, opts, train_opts, log))
         cfg, current = with_variant(cfg, result.variant), result.variant
     log(f"== generation {opts.iterations}: tournament with {', '.join(cfg.players)}")
     last = _run(cfg, run_dir, view, log)
@@ -157,6 +191,72 @@ def run_loop(cfg: TournamentConfig, run_dir: str | Path, opts: LoopOptions, view
         for fam in opts.eval_families:
             out.eval_ratings[fam] = [r for r in ev.ratings if r.role == PLAYER and r.family == fam]
     return out
+
+
+def _add_anchors(pairs: Path, parent: Variant, arena_pairs: int, run_dir: Path, opts: LoopOptions,
+                 train_opts: dict[str, Any], log: Callable[[str], None]) -> int:
+    """Append the guard's anchor pairs to the generation's pairs file; how many."""
+    if not opts.guard or opts.anchor_ratio == 0:
+        return 0
+    from arena.training.guard import anchor_pairs
+    from players.local import free_models
+    cap = train_opts.get("max_pairs", TrainOptions.max_pairs) or arena_pairs
+    want = max(1, round(opts.anchor_ratio * min(arena_pairs, cap)))
+    try:
+        rows = anchor_pairs(parent, want, run_dir / "loop" / "eval-cache.sqlite", train_opts.get("seed", 0))
+    finally:
+        free_models()
+    with pairs.open("a", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    log(f"== forgetting guard: {len(rows)} anchor pairs from the ordinary questions' train split "
+        f"(wanted {want}), rpo_alpha {train_opts.get('rpo_alpha', 0):g}")
+    return len(rows)
+
+
+def _prove(gen: Generation, parent: Variant, child: Variant, gen_dir: Path, run_dir: Path, opts: LoopOptions,
+           train_opts: dict[str, Any], log: Callable[[str], None]) -> Generation:
+    """The control twin (if asked) and the paired evaluation of a generation, each reused when done."""
+    arms = {"child": child}
+    if opts.control == "shuffled":
+        ctl_dir = gen_dir / "control"
+        toml = ctl_dir / "variant.toml"
+        ctl = read_variant_toml(toml) if toml.is_file() else None
+        if ctl is not None and Path(ctl.model.split("/", 1)[1]).is_file():
+            log(f"== generation {gen.index}: reusing control {ctl.name} ({toml})")
+        else:
+            log(f"== generation {gen.index}: training the control twin on the same pairs, half of them swapped")
+            ctl = train(TrainOptions(pairs=gen_dir / "pairs.jsonl", base=parent, out=ctl_dir, name=f"{child.name}-control",
+                                     **{**train_opts, "shuffle_seed": gen.index}), log=log).variant
+            (gen_dir / "eval.json").unlink(missing_ok=True)
+        arms["control"] = ctl
+        gen.control = ctl.name
+    if opts.eval_tasks == 0:
+        return gen
+    from arena.training.evaluate import evaluate
+    from arena.training.evaluate import table as eval_table
+    from players.local import free_models
+    path = gen_dir / "eval.json"
+    want = {"parent": parent.name, **{k: v.name for k, v in arms.items()}}
+    report = None
+    if path.is_file():
+        old = json.loads(path.read_text(encoding="utf-8"))
+        if {k: m["variant"] for k, m in old.get("models", {}).items()} == want and \
+                old.get("tasks", {}).get("ordinary") == opts.eval_tasks:
+            report = old
+            log(f"== generation {gen.index}: reusing the evaluation in {path}")
+    if report is None:
+        try:
+            report = evaluate(parent, arms, opts.eval_tasks, run_dir / "loop" / "eval-cache.sqlite",
+                              seed=train_opts.get("seed", 0), log=log)
+        finally:
+            free_models()
+        path.write_text(json.dumps(report, indent=1, ensure_ascii=False), encoding="utf-8")
+    gen.evaluation = {k: v for k, v in report.items() if k not in ("answers", "truths")}
+    log(f"== generation {gen.index}: paired held-out evaluation ({report['seconds']:.0f}s, {path})")
+    for line in eval_table(gen.evaluation):
+        log(line)
+    return gen
 
 
 def table(result: LoopResult) -> str:
@@ -175,4 +275,10 @@ def table(result: LoopResult) -> str:
     lines = block("player ratings, all loop families (mu ± sigma):", result.ratings, "*")
     for fam, ratings in result.eval_ratings.items():
         lines += block(f"held-out family {fam}:", ratings, fam)
+    from arena.training.evaluate import table as eval_table
+    for g in result.generations:
+        if g.evaluation:
+            lines.append(f"generation {g.index} ({g.variant} from {g.parent}), paired held-out evaluation, "
+                         f"mean [95% bootstrap interval]:")
+            lines += eval_table(g.evaluation)
     return "\n".join(lines)

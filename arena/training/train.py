@@ -28,6 +28,7 @@ from arena.records import Variant
 INSTALL_HINT = "pip install torch==2.13.0 && pip install 'arena[train]' (torch first, so pip takes the CPU build)"
 TRAIN_MODULES = ("torch", "transformers", "trl", "peft", "datasets", "gguf")
 LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+ANCHOR = "anchor"  # the family of the loop's anchor pairs (arena/training/guard.py)
 
 
 @dataclass
@@ -50,6 +51,13 @@ class TrainOptions:
     seed: int = 0
     check_pairs: int = 8  # pairs whose llama.cpp log-prob margin is measured before/after
     progress: bool = True
+    # Weight of an NLL term on the chosen answer beside the DPO loss (RPO, Pang et al. 2024; TRL's
+    # rpo_alpha, in TRL 1.x loss_type ["sigmoid", "sft"]): keeps chosen texts likely, a guard
+    # against the drift that makes a small model forget. 0: plain DPO.
+    rpo_alpha: float = 0.0
+    # The control arm: swap chosen and rejected in exactly half the pairs (drawn with this seed),
+    # anchor pairs excepted, so a lift can be told from the effect of training at all.
+    shuffle_seed: int | None = None
 
 
 @dataclass
@@ -67,6 +75,8 @@ class TrainResult:
     tokens_per_s: float = 0.0
     changed_tensors: int = 0
     checked: int = 0  # pairs behind margin_before / margin_after
+    anchors: int = 0  # anchor pairs among pairs_used (never subsampled, never swapped)
+    swapped: int = 0  # pairs whose chosen and rejected the control swapped
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -143,14 +153,29 @@ def load_pairs(path: Path, system: str | None, max_pairs: int | None, seed: int)
         prompt = [{"role": m["role"], "content": m["content"]} for m in r["prompt"]]
         if system and prompt[0]["role"] != "system":
             prompt = [{"role": "system", "content": system}, *prompt]
-        rows.append({"prompt": prompt,
-                     "chosen": [{"role": m["role"], "content": m["content"]} for m in r["chosen"]],
-                     "rejected": [{"role": m["role"], "content": m["content"]} for m in r["rejected"]]})
+        row = {"prompt": prompt,
+               "chosen": [{"role": m["role"], "content": m["content"]} for m in r["chosen"]],
+               "rejected": [{"role": m["role"], "content": m["content"]} for m in r["rejected"]]}
+        if r.get("family") == ANCHOR:
+            row[ANCHOR] = True
+        rows.append(row)
     if not rows:
         raise UserError(f"{path} holds no pairs")
+    # Anchor pairs (the forgetting guard) are all kept: subsampling them away would drop the guard.
+    anchors = [r for r in rows if r.get(ANCHOR)]
+    rows = [r for r in rows if not r.get(ANCHOR)]
     if max_pairs and len(rows) > max_pairs:
         rows = random.Random(seed).sample(rows, max_pairs)
-    return rows
+    return rows + anchors
+
+
+def swap_half(rows: list[dict[str, Any]], seed: int) -> tuple[list[dict[str, Any]], int]:
+    """The control arm's pairs: chosen and rejected swapped in exactly half (rounded down) of the
+    non-anchor pairs, drawn with `seed`; everything else as it was."""
+    eligible = [i for i, r in enumerate(rows) if not r.get(ANCHOR)]
+    flip = set(random.Random(seed).sample(eligible, len(eligible) // 2))
+    out = [{**r, "chosen": r["rejected"], "rejected": r["chosen"]} if i in flip else r for i, r in enumerate(rows)]
+    return out, len(flip)
 
 
 def margins(gguf_path: Path, tok: Any, rows: list[dict[str, Any]]) -> float:
@@ -213,6 +238,17 @@ def no_checkpointing() -> dict[str, bool]:
     return kwargs
 
 
+def rpo(alpha: float) -> dict[str, Any]:
+    """DPOConfig kwargs for an NLL term on chosen of weight alpha: TRL 0.x named it rpo_alpha,
+    TRL 1.x combines loss types ("sft" is the mean NLL of the chosen tokens)."""
+    if not alpha:
+        return {}
+    from trl import DPOConfig
+    if "rpo_alpha" in {f.name for f in dataclasses.fields(DPOConfig)}:
+        return {"rpo_alpha": alpha}
+    return {"loss_type": ["sigmoid", "sft"], "loss_weights": [1.0, alpha]}
+
+
 def train(opts: TrainOptions, log: Callable[[str], None] = print) -> TrainResult:
     require_extras()
     import torch
@@ -227,12 +263,22 @@ def train(opts: TrainOptions, log: Callable[[str], None] = print) -> TrainResult
     source = base_gguf(opts.base)
     name = opts.name or f"{opts.base.name}-dpo"
     rows = load_pairs(Path(opts.pairs), opts.base.system, opts.max_pairs, opts.seed)
+    swapped = 0
+    if opts.shuffle_seed is not None:
+        rows, swapped = swap_half(rows, opts.shuffle_seed)
+    anchors = sum(bool(r.get(ANCHOR)) for r in rows)
+    rows = [{k: v for k, v in r.items() if k != ANCHOR} for r in rows]
+    if opts.rpo_alpha < 0:
+        raise UserError(f"--rpo-alpha must be >= 0, got {opts.rpo_alpha}")
     out = Path(opts.out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.time()
     torch.manual_seed(opts.seed)
     random.seed(opts.seed)
-    log(f"training {name} from {opts.base.name} ({source.name}) on {len(rows)} pairs")
+    log(f"training {name} from {opts.base.name} ({source.name}) on {len(rows)} pairs"
+        + (f", {anchors} of them anchors" if anchors else "")
+        + (f", chosen and rejected swapped in {swapped} (control)" if opts.shuffle_seed is not None else "")
+        + (f", rpo_alpha {opts.rpo_alpha:g}" if opts.rpo_alpha else ""))
     tok = load_tokenizer(source)
     model = load_model(source)
     cuda = torch.cuda.is_available()
@@ -242,7 +288,7 @@ def train(opts: TrainOptions, log: Callable[[str], None] = print) -> TrainResult
         learning_rate=opts.learning_rate, beta=opts.beta, max_length=opts.max_length, seed=opts.seed,
         bf16=cuda and torch.cuda.is_bf16_supported(), use_cpu=not cuda, **no_checkpointing(),
         logging_steps=1, save_strategy="no", report_to=[], disable_tqdm=not opts.progress,
-        dataloader_num_workers=0, lr_scheduler_type="linear", warmup_steps=0)
+        dataloader_num_workers=0, lr_scheduler_type="linear", warmup_steps=0, **rpo(opts.rpo_alpha))
     lora = LoraConfig(r=opts.lora_r, lora_alpha=opts.lora_alpha, lora_dropout=0.0, target_modules=list(LORA_TARGETS),
                       task_type="CAUSAL_LM")
     trainer = DPOTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows), processing_class=tok,
@@ -272,7 +318,8 @@ def train(opts: TrainOptions, log: Callable[[str], None] = print) -> TrainResult
     toml = out / "variant.toml"
     toml.write_text(variant_toml(variant), encoding="utf-8")
     result = TrainResult(variant, gguf_path, toml, len(rows), int(output.global_step), round(time.time() - started, 1),
-                         metrics, sample=sample, tokens_per_s=round(speed, 1), changed_tensors=len(report.changed))
+                         metrics, sample=sample, tokens_per_s=round(speed, 1), changed_tensors=len(report.changed),
+                         anchors=anchors, swapped=swapped)
     if opts.check_pairs:
         check = rows[: opts.check_pairs]
         result.checked = len(check)
@@ -284,7 +331,9 @@ def train(opts: TrainOptions, log: Callable[[str], None] = print) -> TrainResult
 
 def summary(r: TrainResult) -> str:
     lines = [f"trained {r.variant.name}: {r.pairs_used} pairs, {r.steps} steps, {r.seconds:.0f}s "
-             f"(loss {r.metrics.get('train_loss')}, {r.changed_tensors} tensors changed)",
+             f"(loss {r.metrics.get('train_loss')}, {r.changed_tensors} tensors changed"
+             + (f", {r.anchors} anchor pairs" if r.anchors else "")
+             + (f", {r.swapped} pairs swapped: control" if r.swapped else "") + ")",
              f"  gguf: {r.gguf} ({r.tokens_per_s:.0f} tokens/s in llama.cpp; sample: {r.sample[:60]!r})"]
     if r.margin_before is not None:
         lines.append(f"  llama.cpp log-prob margin chosen - rejected on {r.checked} training pairs: "

@@ -115,7 +115,8 @@ def test_loop_trains_a_checkpoint_that_plays_its_ancestors(tmp_path, monkeypatch
     cfg.write_text('[tournament]\nname = "t"\nfamilies = ["lines"]\nplayers = ["smol-cold", "smol-warm"]\n')
     run_dir = tmp_path / "run"
     argv = ["loop", str(cfg), "--iterations", "1", "--run-dir", str(run_dir), "--display", "none",
-            "--max-steps", "2", "--batch-size", "1", "--grad-accum", "1", "--lr", "5e-4", "--no-embeddings"]
+            "--max-steps", "2", "--batch-size", "1", "--grad-accum", "1", "--lr", "5e-4", "--no-embeddings",
+            "--eval-tasks", "0", "--no-guard"]  # the proof of a generation: tests/arena/training/test_loop_proof.py
     assert main(argv) == 0
     out = capsys.readouterr().out
     gen = run_dir / "loop" / "gen1"

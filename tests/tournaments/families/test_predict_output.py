@@ -134,29 +134,37 @@ def test_exact_prediction_wins_and_referee_accuracy_is_measured_without_showing_
     assert ranks(by_set(result, "author", "question")) == {"a1": 0, "a2": 1}
 
 
-def test_random_program_is_rejected_then_the_builtin_set_is_used():
+def test_random_program_is_rejected_then_a_generated_one_is_played():
     variants = [script("a1", RANDOM, RANDOM), script("p1", "no idea"), script("p2", "no idea")]
     ctx = make_ctx(variants, authors=("a1",))
     result = play(ctx)
     d = result.details
-    assert d["authored"][0]["reasons"] == ["the program printed different output on two runs: it is not "
-                                          "deterministic"] * 2
-    assert d["fallback"] == "no author wrote a usable question and program"
-    assert d["program_source"].startswith("builtin:") and d["program"]["output"].strip()
-    assert (d["program"]["question"], d["program"]["code"]) in BUILTIN_PROGRAMS
+    assert d["authored"][0]["reasons"] == ["the program imports random, which is not allowed (its output must "
+                                          "depend on the code only)"] * 2
+    assert d["fallback"] == "no author wrote an admitted question and program"
+    assert d["program_source"] == f"generated:tier{d['tier']}:3" and d["program"]["output"].strip()
     assert ranks(result.outcome) == {"p1": 0, "p2": 0}  # identical predictions tie
     assert by_set(result, "author", "question") is None
+    assert by_set(result, "author", "learnability") is None  # one author: nobody to rank it against
+
+
+def test_with_fallback_builtin_the_builtin_set_is_used():
+    variants = [script("a1", RANDOM, RANDOM), script("p1", "no idea"), script("p2", "no idea")]
+    d = play(make_ctx(variants, authors=("a1",)), fallback="builtin").details
+    assert d["program_source"].startswith("builtin:") and d["program"]["output"].strip()
+    assert (d["program"]["question"], d["program"]["code"]) in BUILTIN_PROGRAMS
 
 
 def test_two_usable_programs_are_ranked_by_referees_and_the_best_is_played():
-    other = json.dumps({"question": "Floor division?", "program": "print(-7 // 2)"})
-    variants = [script("a1", ALIASING), script("a2", other), script("p1", "-4"), script("p2", "4 4\nTrue"),
+    other = json.dumps({"question": "Floor division?", "program": "a = -7\nb = 2\nprint(a // b, a % b)"})
+    variants = [script("a1", ALIASING), script("a2", other), script("p1", "-4 1"), script("p2", "4 4\nTrue"),
                 script("judge", "[[B]]", "[[A]]")]  # prefers a2's program in both orders
     ctx = make_ctx(variants, referees=("judge",))
-    result = play(ctx, meta_judging=False)
+    result = play(ctx, meta_judging=False, play_all=False)
     assert ranks(by_set(result, "author", "question")) == {"a1": 1, "a2": 0}
-    assert result.details["program"]["output"] == "-4\n"
+    assert result.details["program"]["output"] == "-4 1\n"
     assert ranks(result.outcome) == {"p1": 0, "p2": 1}
+    assert [p["source"] for p in result.details["played"]] == ["author:a2"]  # only the best was played
 
 
 def test_an_unreachable_player_fails_the_match_instead_of_losing_it():

@@ -1,25 +1,31 @@
-"""Predict the output: authors write a question and a short Python program, the sandbox
-runs it for the real output, players predict it, predictions are ranked against it.
+"""Predict the output: a dense, verified curriculum. Authors write a question and a short Python
+program, the admission gate runs it for the real output, players predict it k times, and every
+prediction is scored against the truth.
 
 One match (every program runs only in the sandbox, referees/sandbox/):
 
-1. Each author (ctx.authors, else the model seats) writes {"question", "program"}. A program is
-   kept only if it runs OK twice in the sandbox and prints the same non-empty output both
-   times (so it has one real answer; string hashing differs per run, so set-order
-   accidents show up). Unusable output is re-asked once with the reason, then dropped
-   (FormatFailure). No usable program: a built-in one (tournaments/families/predict_output/programs.py) is used and
-   details["fallback"] says why.
-2. Referees rank the usable question/program pairs (non-trivial, deterministic, tests
-   understanding rather than arithmetic stamina): RankedSet role=author,
-   criterion="question"; dropped ones rank below. The best one is played.
-3. Players (closed family: no UNLEASHED: prefix) predict the printed output.
-4. Outcome (role=player, criterion="outcome"), procedural: score 1.0 for an exact match
-   after whitespace normalisation (line ends, runs of blanks, blank lines at either end),
-   else 0.99 x closeness compared as values (predict_output/scoring.py: numbers by numeric
-   closeness, a hedge by a quarter of its worst alternative). Higher is better; equal scores
-   (4 decimals) tie.
-5. Referees also rank the predictions WITHOUT the real output. Per pair the truth orders, a
-   referee is right when it preferred the prediction closer to the truth:
+1. Each author (ctx.authors, else the model seats) writes {"question", "program"}; with
+   `constrained` (default) the call carries that JSON schema, so the backend's grammar makes the
+   answer parse. The admission gate (predict_output/gate.py: length window, standard library
+   only, banned modules and calls, deterministic over two sandboxed runs, under 2 s, a short
+   output with no floats) admits it or gives the reason for the one re-ask, then the FormatFailure.
+2. Referees rank two or more admitted question/program pairs (RankedSet role=author,
+   criterion="question"), when eligible referees exist.
+3. Every admitted program is played (`play_all`, default; else only the referees' best, the rest
+   unplayed and worth 0): each seat predicts it `samples` times (family option, else [tournament]
+   samples), each call with its own derived seed. No admitted program: a generated one
+   (predict_output/generator.py, tier `tier` or "auto" around `tier_center`), details
+   ["program_source"] = "generated:tier<t>:<seed>"; or a built-in one with fallback = "builtin".
+4. Per played program: the outcome (role=player, criterion="outcome", ranked by execution) holds
+   all k x seats predictions, each scored against the real output (predict_output/scoring.py:
+   1.0 exact, else 0.99 x closeness); ratings use each variant's mean score. Truth sets
+   (criterion="truth", unrated): the real output > each distinct wrong prediction
+   (predict_output/curriculum.py). details: solve_rate, self_similarity per variant, tier.
+5. Authors by learnability (role=author, criterion="learnability", ranked by execution): with
+   solve rate p of its program, an admitted proposal is worth 1 - p when 0 < p < 1, else 0;
+   unadmitted proposals rank below.
+6. Referees also rank one prediction per seat (its first sample) WITHOUT the real output; per
+   pair the truth orders, a referee is right when it preferred the closer prediction:
    details["referee_accuracy"], plus a RankedSet role=referee criterion="accuracy" when 2+
    referees judged. Meta-referees rank the referees of both panels (criterion="judging").
 """
@@ -28,48 +34,52 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
-from arena.engine.family import family_options
+from arena.engine.family import FamilyOptionError, family_options
 from arena.engine.gateway import CallFailed
-from arena.engine.match import failed_as
-from arena.records import PLAYER, Entry, FormatFailure, MatchResult, RankedSet
+from arena.engine.match import failed_as, gather_calls
+from arena.records import AUTHOR, PLAYER, Constraint, Entry, FormatFailure, MatchResult, RankedSet
 from arena.schema import setting
 from referees.aggregate import dense_ranks
 from referees.meta import keep_panel
 from referees.panel import Candidate, PanelOptions, judge, seat_authors
-from referees.sandbox import isolation, run_python
+from referees.sandbox import isolation
+from tournaments.families.predict_output import generator
+from tournaments.families.predict_output.curriculum import (
+    Prediction,
+    Proposal,
+    learnability,
+    learnability_set,
+    self_similarity,
+    solve_rate,
+    truth_sets,
+)
+from tournaments.families.predict_output.gate import MAX_OUTPUT_CHARS, Program, admit, run_twice
 from tournaments.families.predict_output.programs import BUILTIN_PROGRAMS
 from tournaments.families.predict_output.scoring import normalise, similarity
-from tournaments.kit.authored import propose, rank_proposals
+from tournaments.kit.authored import rank_proposals
 from tournaments.kit.extract import FormatError, clean_str, code_blocks, last_json_object, pick
 from tournaments.kit.ranking import accuracy_set
-from tournaments.kit.reask import Attempted
+from tournaments.kit.reask import Attempted, ask_checked
 
 NAME = "predict-output"
 MAX_PROGRAM_CHARS = 4000
 MAX_PROGRAM_LINES = 80
+PROGRAM_SCHEMA = {"type": "object", "properties": {"question": {"type": "string"}, "program": {"type": "string"}},
+                  "required": ["question", "program"], "additionalProperties": False}
 
 AUTHOR_PROMPT = (
-    "Write a question and a short Python program (standard library only, at most 25 lines, reads no input, uses "
-    "no randomness, time or object ids) whose printed output answers the question. It should test real "
-    "understanding of Python (control flow, data structures, scoping, evaluation order), not arithmetic stamina.\n"
+    "Write a question and a short Python program (30 to 600 characters, no imports beyond the standard "
+    "library, reads no input, uses no randomness, time or files) whose printed output answers the question. "
+    "It should print a short answer (at most 8 lines, whole numbers, strings or lists, no floats) and test real "
+    "understanding of Python (control flow, data structures, scoping, evaluation order), not arithmetic "
+    "stamina.\n"
     'Reply with one JSON object only: {"question": "...", "program": "print(...)\\n..."}')
 RUBRIC_QUESTION = ("The better question/program pair is non-trivial, deterministic, has one clear printed answer, "
                    "and tests understanding of the language rather than arithmetic stamina or memorised trivia.")
 RUBRIC_PREDICTION = ("The better prediction is exactly what the program prints; if neither is exact, the closer one "
                      "is better. Work out the real output yourself; length and confidence do not matter.")
-
-
-@dataclass
-class Program:
-    question: str
-    code: str
-    output: str
-    author: str | None = None  # None: built-in
-
-    def shown(self) -> str:
-        return f"Question: {self.question}\n\n```python\n{self.code.rstrip()}\n```"
 
 
 # -- parsing and checking author output ----------------------------------------------------------------------
@@ -108,20 +118,10 @@ def parse_program(text: str) -> tuple[str, str]:
 
 async def check_program(question: str, code: str, *, timeout_s: float, memory_mb: int, max_output: int,
                         author: str | None) -> Program:
-    """Run twice in the sandbox; keep it only if both runs end OK with the same non-empty output."""
-    first, second = await asyncio.gather(*(run_python(code, timeout_s=timeout_s, memory_mb=memory_mb,
-                                                      max_output_bytes=max_output * 4) for _ in range(2)))
-    for res in (first, second):
-        if res.status != "ok":
-            tail = " | ".join((res.stderr or "").strip().splitlines()[-2:])[:300]
-            raise FormatError(f"the program did not run cleanly ({res.status}{': ' + tail if tail else ''})")
-    if first.stdout != second.stdout:
-        raise FormatError("the program printed different output on two runs: it is not deterministic")
-    if not first.stdout.strip():
-        raise FormatError("the program printed nothing")
-    if len(first.stdout) > max_output or first.stdout.count("\n") > 40:
-        raise FormatError(f"the output is too long to predict (limit {max_output} characters, 40 lines)")
-    return Program(question, code, first.stdout, author)
+    """Run twice in the sandbox; keep it only if both runs end OK with the same non-empty output
+    (the built-in programs' check; authored programs go through the gate, gate.admit)."""
+    return await run_twice(question, code, timeout_s=timeout_s, memory_mb=memory_mb, max_output=max_output,
+                           author=author)
 
 
 # -- reading predictions (scored in tournaments/families/predict_output/scoring.py) ---------------------
@@ -140,15 +140,31 @@ def prediction_prompt(program: Program) -> str:
 
 # -- the family --------------------------------------------------------------------------------------------
 @dataclass
+class Played:
+    """One program as played: its predictions and what they measured."""
+
+    program: Program
+    source: str
+    predictions: list[Prediction]
+    outcome: RankedSet
+
+
+@dataclass
 class PredictOutputFamily:
     seats: int = 2
     author_tokens: int = 256
     predict_tokens: int = 96
     retries: int = 1
-    timeout_s: float = 5.0
+    timeout_s: float = 2.0
     memory_mb: int = 256
-    max_output_chars: int = 2000
+    max_output_chars: int = MAX_OUTPUT_CHARS
     meta: bool = True
+    samples: int | None = None  # None: ctx.samples ([tournament] samples)
+    constrained: bool = True
+    play_all: bool = True
+    tier: int | str = "auto"
+    tier_center: float = 2.0
+    fallback: str = "generated"
 
     name: str = NAME
     open_ended: bool = False
@@ -157,75 +173,137 @@ class PredictOutputFamily:
         failures: list[FormatFailure] = []
         details: dict[str, Any] = {"sandbox": isolation().level}  # what confined the programs
         sets: list[RankedSet] = []
-        authors = seat_authors(ctx)
-        program = await self._program(ctx, authors, failures, details, sets)
-        details["program"] = {"question": program.question, "code": program.code, "output": program.output,
-                              "author": program.author}
-        outcome = await self._predictions(ctx, program, failures, details, sets)
-        sets.append(outcome)
-        scores = " ".join(f"{e.variant}={e.score:.2f}" for e in sorted(outcome.entries, key=lambda e: e.rank))
-        return MatchResult(sets, summary=f"{details['program_source']}: {scores}", failures=failures, details=details)
-
-    async def _program(self, ctx, authors, failures, details, sets) -> Program:
+        k = self.samples or max(1, int(getattr(ctx, "samples", 1) or 1))
+        details["samples"] = k
         prompt = [{"role": "user", "content": AUTHOR_PROMPT}]
+        attempts = await self._propose(ctx, prompt, failures)
+        details["authored"] = [{"author": a.variant, "ok": a.ok, "reasons": a.reasons} for a in attempts]
+        to_play = await self._authored(ctx, attempts, prompt, failures, details, sets)
+        if to_play:
+            programs = [(a.value, f"author:{a.variant}") for a in to_play]
+        else:
+            programs = [await self._fallback(ctx, details, "no author wrote an admitted question and program")]
+        played = await gather_calls(self._play_program(ctx, program, source, k, failures, details, sets, first=i == 0)
+                                    for i, (program, source) in enumerate(programs))
+        first = played[0]
+        details["program"] = {"question": first.program.question, "code": first.program.code,
+                              "output": first.program.output, "author": first.program.author}
+        details["program_source"] = first.source
+        details["played"] = [{"source": p.source, "solve_rate": round(solve_rate(p.predictions), 4),
+                              "self_similarity": self_similarity(p.predictions)} for p in played]
+        details["solve_rate"] = round(sum(solve_rate(p.predictions) for p in played) / len(played), 4)
+        details["self_similarity"] = _mean_by_variant([self_similarity(p.predictions) for p in played])
+        details["predictions"] = [{"seat": q.seat, "variant": q.variant, "prediction": q.value[:2000],
+                                   "score": q.score, "exact": q.exact} for q in first.predictions]
+        for p in played:
+            sets.append(p.outcome)
+            sets.extend(truth_sets(p.outcome.prompt, p.program.output, p.predictions))
+        rewards = {p.source: learnability(solve_rate(p.predictions)) for p in played}
+        details["learnability"] = rewards
+        proposals = [Proposal(a.variant, a.text, a.ok, rewards.get(f"author:{a.variant}", 0.0) if a.ok else None)
+                     for a in attempts]
+        author_set = learnability_set(prompt, proposals)
+        if author_set is not None:
+            sets.append(author_set)
+        scores = " ".join(f"{v}={s:.2f}" for v, s in _mean_scores(first.predictions).items())
+        return MatchResult(sets, summary=f"{first.source}: {scores} solved {details['solve_rate']:.2f}",
+                           failures=failures, details=details)
+
+    async def _propose(self, ctx, prompt, failures) -> list[Attempted]:
+        constraint = Constraint.json_schema(PROGRAM_SCHEMA) if self.constrained else None
 
         async def check(text: str, author: str) -> Program:
             question, code = parse_program(text)
-            return await check_program(question, code, timeout_s=self.timeout_s, memory_mb=self.memory_mb,
-                                       max_output=self.max_output_chars, author=author)
+            return await admit(question, code, author=author, memory_mb=self.memory_mb, timeout_s=self.timeout_s,
+                               max_output_chars=self.max_output_chars)
 
-        attempts = await propose(ctx, authors, prompt, check, max_tokens=self.author_tokens, retries=self.retries,
-                                 what="question and program", failures=failures)
-        details["authored"] = [{"author": a.variant, "ok": a.ok, "reasons": a.reasons} for a in attempts]
+        return await gather_calls(
+            ask_checked(ctx, a, AUTHOR, prompt, lambda t, a=a: check(t, a), max_tokens=self.author_tokens,
+                        retries=self.retries, what="question and program", failures=failures, constraint=constraint)
+            for a in seat_authors(ctx))
+
+    async def _authored(self, ctx, attempts, prompt, failures, details, sets) -> list[Attempted]:
+        """The admitted attempts to play: all of them, or the referees' best (play_all = false)."""
         if not any(a.ok for a in attempts):
-            return await self._builtin(ctx, details, "no author wrote a usable question and program")
+            return []
         authored = await rank_proposals(
             ctx, attempts, prompt=prompt, task="Questions with short Python programs whose printed output answers "
             "them, for others to predict.", rubric=RUBRIC_QUESTION, criterion="question",
             render=lambda p: p.shown() + f"\n\nOutput:\n{p.output}", meta_task="Rank question/program pairs",
             meta=self.meta, failures=failures, details=details, sets=sets)
-        chosen = authored.best(ctx.rng)
-        details["program_source"] = f"author:{chosen.variant}"
-        return chosen.value
+        if self.play_all:
+            return [authored.valid[i] for i in authored.order()]
+        return [authored.best(ctx.rng)]
 
-    async def _builtin(self, ctx, details, reason: str) -> Program:
-        question, code = ctx.rng.choice(BUILTIN_PROGRAMS)
+    async def _fallback(self, ctx, details, reason: str) -> tuple[Program, str]:
         details["fallback"] = reason
-        details["program_source"] = f"builtin:{BUILTIN_PROGRAMS.index((question, code)) + 1}"
-        ctx.log("fallback", reason=reason, builtin=details["program_source"])
-        return await check_program(question, code, timeout_s=max(self.timeout_s, 5.0), memory_mb=self.memory_mb,
-                                   max_output=max(self.max_output_chars, 4000), author=None)
+        if self.fallback == "builtin":
+            question, code = ctx.rng.choice(BUILTIN_PROGRAMS)
+            source = f"builtin:{BUILTIN_PROGRAMS.index((question, code)) + 1}"
+            program = await check_program(question, code, timeout_s=max(self.timeout_s, 5.0),
+                                          memory_mb=self.memory_mb, max_output=4000, author=None)
+        else:
+            tier = generator.pick_tier(ctx.match.seed, self.tier, self.tier_center)
+            seed = generator.training_seed(ctx.match.seed)
+            question, code = generator.generate(seed, tier)
+            source = f"generated:tier{tier}:{seed}"
+            details["tier"] = tier
+            # generated programs pass the gate by construction (tests run them all); run it anyway for the output
+            program = await admit(question, code, author=None, memory_mb=self.memory_mb,
+                                  timeout_s=max(self.timeout_s, 5.0))
+        ctx.log("fallback", reason=reason, program=source)
+        return program, source
 
-    async def _predictions(self, ctx, program: Program, failures, details, sets) -> RankedSet:
+    async def _play_program(self, ctx, program: Program, source: str, k: int, failures, details, sets, *,
+                            first: bool) -> Played:
         prompt = [{"role": "user", "content": prediction_prompt(program)}]
-        answers = [Attempted(variant, seat=s) for s, variant in enumerate(ctx.seats)]
+        asked = [(s, v) for s, v in enumerate(ctx.seats) for _ in range(k)]
         completions = await asyncio.gather(*(ctx.ask(v, PLAYER, prompt, max_tokens=self.predict_tokens)
-                                             for v in ctx.seats), return_exceptions=True)
-        for a, c in zip(answers, completions):
+                                             for _, v in asked), return_exceptions=True)
+        predictions = []
+        for (seat, variant), c in zip(asked, completions):
             if isinstance(c, CallFailed):  # an unreachable player has not played: the match fails, re-run replays it
-                raise failed_as(c, a.variant, PLAYER)  # a spent cost limit stays one: the run stops
+                raise failed_as(c, variant, PLAYER)  # a spent cost limit stays one: the run stops
             if isinstance(c, BaseException):
                 raise c
-            a.text = c.text
-            a.value = extract_prediction(c.text)
-            if not a.value.strip():
-                failures.append(FormatFailure(a.variant, a.seat, PLAYER, "unparseable", "empty prediction"))
-        scores = [similarity(a.value or "", program.output) for a in answers]
-        ranks = dense_ranks([round(s, 4) for s in scores])
-        details["predictions"] = [{"seat": a.seat, "variant": a.variant, "prediction": (a.value or "")[:2000],
-                                   "score": sc, "exact": sc == 1.0} for a, sc in zip(answers, scores)]
+            value = extract_prediction(c.text)
+            if not value.strip():
+                failures.append(FormatFailure(variant, seat, PLAYER, "unparseable", "empty prediction"))
+            predictions.append(Prediction(variant, seat, c.text, value, similarity(value, program.output)))
+        ranks = dense_ranks([round(p.score, 4) for p in predictions])
+        if first:  # referees judge one program's predictions, one per seat: its first sample
+            await self._referees(ctx, program, prompt, predictions[::k], ranks[::k], failures, details, sets)
+        entries = [Entry(p.variant, p.text, r, p.score, p.seat, verified=p.exact)  # the exact real output
+                   for p, r in zip(predictions, ranks)]
+        outcome = RankedSet(PLAYER, prompt, entries, "outcome", ranked_by="execution")
+        return Played(program, source, predictions, outcome)
+
+    async def _referees(self, ctx, program, prompt, predictions, ranks, failures, details, sets) -> None:
         panel = await judge(ctx, role=PLAYER, task=f"{program.shown()}\n\nPredict what this program prints.",
-                            candidates=[Candidate(a.variant, normalise(a.value or "") or "(empty)", a.seat)
-                                        for a in answers],
+                            candidates=[Candidate(p.variant, normalise(p.value) or "(empty)", p.seat)
+                                        for p in predictions],
                             rubric=RUBRIC_PREDICTION, criterion="prediction", prompt=prompt, rated=False)
-        acc = accuracy_set(details, panel, ranks)
+        acc = accuracy_set(details, panel, dense_ranks([round(p.score, 4) for p in predictions]),
+                           scores=[p.score for p in predictions])
         if acc is not None:
             sets.append(acc)
         await keep_panel(ctx, panel, "Rank output predictions for: " + program.question, RUBRIC_PREDICTION,
                          self.meta, failures, details, sets)
-        entries = [Entry(a.variant, a.text, r, sc, a.seat, verified=sc == 1.0)  # the exact real output
-                   for a, r, sc in zip(answers, ranks, scores)]
-        return RankedSet(PLAYER, prompt, entries, "outcome", ranked_by="execution")
+
+
+def _mean_scores(predictions: list[Prediction]) -> dict[str, float]:
+    by: dict[str, list[float]] = {}
+    for p in predictions:
+        by.setdefault(p.variant, []).append(p.score)
+    return {v: sum(s) / len(s) for v, s in by.items()}
+
+
+def _mean_by_variant(maps: list[dict[str, float]]) -> dict[str, float]:
+    by: dict[str, list[float]] = {}
+    for m in maps:
+        for v, x in m.items():
+            by.setdefault(v, []).append(x)
+    return {v: round(sum(xs) / len(xs), 4) for v, xs in by.items()}
 
 
 class PredictOutputOptions(PanelOptions):
@@ -234,15 +312,24 @@ class PredictOutputOptions(PanelOptions):
     author_tokens: int = setting(256, ge=16)
     predict_tokens: int = setting(96, ge=4)
     retries: int = setting(1, ge=0)
-    timeout_s: float = setting(5.0, ge=0.5)
+    timeout_s: float = setting(2.0, ge=0.5)  # the gate's limit per run
     memory_mb: int = setting(256, ge=32)
-    max_output_chars: int = setting(2000, ge=16)
+    max_output_chars: int = setting(MAX_OUTPUT_CHARS, ge=16)
     meta_judging: bool = True
+    # answers per seat to one program; unset: [tournament] samples
+    samples: int | None = setting(None, ge=1, le=64, must="a whole number from 1 to 64")
+    constrained: bool = True  # the author call carries the {"question", "program"} JSON schema
+    play_all: bool = True  # play every admitted program (each costs samples x seats predictions)
+    tier: int | Literal["auto"] = setting("auto", must='1, 2, 3, 4 or "auto"')
+    tier_center: float = setting(2.0, ge=1.0, le=4.0)
+    fallback: Literal["generated", "builtin"] = "generated"
     tournament_players: Any = setting(None, hidden=True)  # an old internal key: still accepted, not listed
 
 
 def create(options: dict[str, Any]) -> PredictOutputFamily:
     opts = family_options(PredictOutputOptions, options, NAME)
+    if opts.tier != "auto" and opts.tier not in generator.TIERS:
+        raise FamilyOptionError(f'[families.{NAME}]: tier must be 1, 2, 3, 4 or "auto", got {opts.tier!r}')
     return PredictOutputFamily(
         seats=opts.seats,
         author_tokens=opts.author_tokens,
@@ -252,4 +339,10 @@ def create(options: dict[str, Any]) -> PredictOutputFamily:
         memory_mb=opts.memory_mb,
         max_output_chars=opts.max_output_chars,
         meta=opts.meta_judging,
+        samples=opts.samples,
+        constrained=opts.constrained,
+        play_all=opts.play_all,
+        tier=opts.tier,
+        tier_center=opts.tier_center,
+        fallback=opts.fallback,
     )

@@ -1,0 +1,152 @@
+"""Predict-output as a curriculum: k samples per seat in one ranked set, truth pairs, learnability
+for authors, and a whole scripted tournament through the runner, the store and the DPO export."""
+import json
+
+from arena.engine.ratings import RatingBook, seat_summary
+from arena.records import Variant
+from arena.training.export import ExportOptions, pairs_from_set
+from tests.tournaments.families.test_predict_output import ALIASING, RANDOM, TRUTH, by_set, make_ctx, play, script
+from tournaments.families.predict_output.curriculum import Prediction, learnability, self_similarity, truth_answer
+
+EXACT = "```\n4 4\nTrue\n```"
+HARD = json.dumps({"question": "What is the digit sum?", "program": "n = 98765\nt = 0\nwhile n:\n"
+                   "    t += n % 10\n    n //= 10\nprint(t * 7, 'sum')"})  # 245 sum: nobody below predicts it
+
+
+def constant(name, text):
+    return Variant(name, "mock/constant", options={"text": text})
+
+
+def test_each_seat_predicts_k_times_into_one_ranked_set_rated_by_the_mean():
+    # p1 has the one exact (lucky) sample but is far off in the other two; p2 is close every time
+    variants = [script("a1", ALIASING), script("p1", EXACT, "[9, 9]", "nothing"),
+                script("p2", "4 4\nFalse", "4 4\nFalse", "4 4\nFalse")]
+    ctx = make_ctx(variants, authors=("a1",))
+    result = play(ctx, samples=3)
+    outcome = result.outcome
+    assert [e.variant for e in outcome.entries] == ["p1"] * 3 + ["p2"] * 3 and len(result.ranked_sets) >= 1
+    players = [c for c in ctx.calls if c.role == "player"]
+    assert len(players) == 6 and len({c.messages[-1]["content"] for c in players}) == 1  # the same prompt, k times
+    best = min(outcome.entries, key=lambda e: e.rank)
+    assert best.variant == "p1" and best.score == 1.0 and best.verified
+    assert seat_summary(outcome) == {"p2": 0, "p1": 1}  # by the mean score, not the lucky sample
+    book = RatingBook()
+    book.apply("predict-output", outcome)
+    assert book.get("p2", "player", "predict-output").mu > book.get("p1", "player", "predict-output").mu
+    assert result.details["samples"] == 3 and result.details["solve_rate"] == round(1 / 6, 4)
+    sim = result.details["self_similarity"]
+    assert sim["p2"] == 1.0 and sim["p1"] < 0.5  # one variant said the same thing three times
+
+
+def test_samples_default_to_the_tournament_setting():
+    variants = [script("a1", ALIASING), script("p1", EXACT), script("p2", "3")]
+    ctx = make_ctx(variants, authors=("a1",))
+    ctx.samples = 2
+    assert len(play(ctx).outcome.entries) == 4
+    assert len(play(make_ctx(variants, authors=("a1",))).outcome.entries) == 2  # default 1
+
+
+def test_the_real_output_is_chosen_over_every_distinct_wrong_prediction_unrated_and_never_shown():
+    variants = [script("a1", ALIASING), script("p1", EXACT, "4 4\nFalse"), script("p2", "Output: 3 3", "3 3")]
+    ctx = make_ctx(variants, authors=("a1",))
+    result = play(ctx, samples=2)
+    truth = [rs for rs in result.ranked_sets if rs.criterion == "truth"]
+    # wrong: p1's "4 4\nFalse" and p2's "3 3" (its two answers read as the same prediction: one pair)
+    assert len(truth) == 2
+    for rs in truth:
+        assert not rs.rated and rs.exportable and rs.ranked_by == "execution" and rs.role == "player"
+        top, wrong = sorted(rs.entries, key=lambda e: e.rank)
+        assert (top.variant, top.text, top.rank, top.verified) == ("execution", truth_answer(TRUTH), 0, True)
+        assert wrong.rank == 1 and not wrong.verified and wrong.score < 1.0
+        assert RatingBook().apply("predict-output", rs) == []  # never rated
+        rows = pairs_from_set(rs, family="predict-output", match_id="m1", opts=ExportOptions(), unleashed=False)
+        assert len(rows) == 1 and rows[0]["chosen"][0]["content"] == EXACT and rows[0]["chosen_verified"]
+        assert rows[0]["prompt"] == result.outcome.prompt
+    assert {e.variant for rs in truth for e in rs.entries} == {"execution", "p1", "p2"}
+    # no player saw the real output before answering
+    for c in ctx.calls:
+        if c.role == "player":
+            assert "4 4\nTrue" not in json.dumps(c.messages) and "4 4\\nTrue" not in json.dumps(c.messages)
+
+
+def test_learnability_is_one_minus_the_solve_rate_strictly_inside():
+    assert learnability(0.0) == 0.0 and learnability(1.0) == 0.0 and learnability(0.5) == 0.5
+    assert learnability(0.25) == 0.75
+    same = [Prediction("v", 0, "x", "4", 0.5), Prediction("v", 0, "x", "4", 0.5), Prediction("w", 1, "x", "5", 0)]
+    assert self_similarity(same) == {"v": 1.0}  # w has one sample: nothing to compare
+
+
+def test_authors_are_ranked_by_the_learnability_of_their_programs():
+    # a1's program: p1 solves it, p2 does not (p = 0.5 -> 0.5); a2's: nobody does (p = 0 -> 0); a3: rejected
+    variants = [script("a1", ALIASING), script("a2", HARD), script("a3", RANDOM, RANDOM),
+                constant("p1", EXACT), constant("p2", "3 3")]
+    ctx = make_ctx(variants, authors=("a1", "a2", "a3"))
+    result = play(ctx, samples=2)
+    authors = by_set(result, "author", "learnability")
+    assert authors.ranked_by == "execution" and authors.rated
+    got = {e.variant: (e.rank, e.score, e.verified) for e in authors.entries}
+    assert got == {"a1": (0, 0.5, True), "a2": (1, 0.0, True), "a3": (2, 0.0, False)}
+    assert result.details["learnability"] == {"author:a1": 0.5, "author:a2": 0.0}
+    # both admitted programs were played, each with its own outcome of k x seats predictions
+    outcomes = [rs for rs in result.ranked_sets if rs.role == "player" and rs.criterion == "outcome"]
+    assert len(outcomes) == 2 and all(len(rs.entries) == 4 for rs in outcomes)
+    assert [p["source"] for p in result.details["played"]] == ["author:a1", "author:a2"]
+    assert any("imports random" in f.detail for f in result.failures if f.variant == "a3")
+    rows = pairs_from_set(authors, family="predict-output", match_id="m1", opts=ExportOptions(pairs="all"),
+                          unleashed=False)
+    assert {(r["chosen_variant"], r["rejected_variant"]) for r in rows} == {("a1", "a2"), ("a1", "a3"), ("a2", "a3")}
+
+
+def test_the_author_call_carries_the_program_schema_unless_unconstrained():
+    """Through a real OpenAI-wire server: the author's request asks for the JSON schema."""
+    from tests.support.fault_server import FaultServer
+    from tournaments.families.predict_output.family import AUTHOR_PROMPT, PROGRAM_SCHEMA
+    formats = []
+
+    def reply(body):
+        user = [m for m in body["messages"] if m.get("role") == "user"]
+        if user[0]["content"] == AUTHOR_PROMPT:
+            formats.append(body.get("response_format"))
+            return ALIASING
+        return EXACT
+
+    with FaultServer(reply=reply) as server:
+        model = [Variant(n, "openai-api/fault/m1", options={"base_url": server.openai_url}) for n in ("a1", "p1")]
+        for constrained in (True, False):
+            ctx = make_ctx(model + [script("p2", "3")], authors=("a1",))
+            result = play(ctx, constrained=constrained)
+            assert result.details["program_source"] == "author:a1"
+            author = next(c for c in ctx.calls if c.role == "author")
+            assert author.constrained is constrained
+    assert formats[0]["type"] == "json_schema" and formats[0]["json_schema"]["schema"] == PROGRAM_SCHEMA
+    assert formats[1] is None
+
+
+def test_a_scripted_tournament_exports_verified_truth_and_author_pairs(tmp_path):
+    """Runner, store, ratings and export together, on generated programs (scripted authors fail)."""
+    from arena.config import parse_config
+    from arena.engine.runner import run
+    from arena.engine.store import Store
+    from arena.training.export import export_dpo
+    cfg = parse_config({"tournament": {"families": ["predict-output"], "players": ["random", "first"], "seed": 4,
+                                       "samples": 3, "rounds": 2},
+                        "families": {"predict-output": {"tier": 1}}})
+    summary = run(cfg, tmp_path / "run")
+    assert summary.finished == 4 and summary.failed == 0
+    store = Store(tmp_path / "run", create=False)
+    try:
+        matches = list(store.iter_matches())
+        assert all(m["details"]["program_source"].startswith("generated:tier1:") for m in matches)
+        sets = [rs for _, _, rs in store.iter_ranked_sets()]
+        outcomes = [rs for rs in sets if rs.criterion == "outcome"]
+        assert len(outcomes) == 4 and all(len(rs.entries) == 6 for rs in outcomes)
+        assert all(not rs.rated for rs in sets if rs.criterion == "truth")
+    finally:
+        store.close()
+    out = tmp_path / "pairs.jsonl"
+    export_dpo(tmp_path / "run", out)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    truth = [r for r in rows if r["criterion"] == "truth"]
+    assert truth and all(r["chosen_verified"] and r["chosen_variant"] == "execution" for r in truth)
+    again = run(cfg, tmp_path / "run")
+    assert again.skipped == 4 and again.finished == 0
