@@ -270,6 +270,11 @@ class Verdict:
     second_len: int = 0
     kind: str = "pairwise"  # pairwise | listwise
     reasked: bool = False
+    # How it was reached: "text" (a parsed reply), "probability" (P("A") over P("B") read from the
+    # verdict token's log-probabilities; `probability` is that share), "likelihood" (each answer's
+    # mean token log-likelihood; `probability` is the logistic of their difference)
+    method: str = "text"
+    probability: float | None = None  # P(first better) in this order, for probability/likelihood
 
 
 @dataclass
@@ -285,3 +290,7 @@ class RefereeJudgment:
     agreement: float | None = None  # with the panel consensus
     prompt: Messages = field(default_factory=list)  # the canonical judging prompt (first pair, first order)
     text: str = ""  # this referee's reply to `prompt`; becomes a judging preference pair
+    method: str = "text"  # text | probability | likelihood (see Verdict.method)
+    # Per pair: {"i", "j", "orders": [forward, backward] (each +1 i better, -1 j better, 0, None:
+    # what each seat order alone said), "p": P(i better) averaged over both orders, or None}
+    pairs: list[dict[str, Any]] = field(default_factory=list)

@@ -24,6 +24,7 @@ BENCHMARKS = {
     "games": "bench.games",
     "embedded": "bench.embedded",
     "referees": "bench.referee_verdicts",
+    "referee-accuracy": "bench.referee_accuracy",
     "checkpoint": "bench.checkpoint",
     "scale": "bench.scale",
 }

@@ -18,7 +18,15 @@ from arena.records import Completion, Messages, Variant
 from arena.schema import setting
 from players.base import TRANSIENT, BackendError, Request
 from players.keys import redact_url, refuse_url_credentials, resolve_key, scrub
-from players.sdk_common import HostedOptions, classify_sdk, http_client, to_backend_error
+from players.sdk_common import (
+    ANSWER,
+    HostedOptions,
+    answer_schema,
+    classify_sdk,
+    http_client,
+    to_backend_error,
+    unwrap_answer,
+)
 
 KEY_ENV = "ANTHROPIC_API_KEY"
 # The gateway bounds each attempt (call_timeout_s or the variant's `timeout`); the HTTP
@@ -117,6 +125,11 @@ class AnthropicBackend:
         extra = {k: v for k, v in (("temperature", p.temperature), ("top_p", p.top_p)) if v is not None}
         if extra:
             kwargs["extra_body"] = extra
+        if request.constraint is not None:  # a forced tool: its input_schema is the answer's format
+            schema, _ = answer_schema(request.constraint)
+            kwargs["tools"] = [{"name": ANSWER, "description": "Give your answer in exactly this form.",
+                                "input_schema": schema}]
+            kwargs["tool_choice"] = {"type": "tool", "name": ANSWER}
         started = time.perf_counter()
         try:
             resp = await self.client().messages.create(**kwargs)
@@ -132,12 +145,16 @@ class AnthropicBackend:
         if not all(isinstance(t, str) for t in texts):
             raise BackendError(f"{self._label()}: response text block is not text", TRANSIENT)
         text = "".join(texts)
+        tool = [b for b in blocks if getattr(b, "type", None) == "tool_use" and getattr(b, "name", None) == ANSWER]
+        if request.constraint is not None and tool:
+            text = unwrap_answer(request.constraint, getattr(tool[0], "input", None))
         usage = getattr(resp, "usage", None)
         return Completion(text=text,
                           # as sent: the gateway refuses figures that cannot be true
                           input_tokens=getattr(usage, "input_tokens", None) or 0,
                           output_tokens=getattr(usage, "output_tokens", None) or 0,
-                          latency_s=latency, finish_reason=getattr(resp, "stop_reason", None))
+                          latency_s=latency, finish_reason=getattr(resp, "stop_reason", None),
+                          constrained=request.constraint is not None)
 
     def _label(self) -> str:
         return scrub(f"anthropic {self.where} {self.model}")

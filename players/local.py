@@ -15,6 +15,7 @@ runs a llama.cpp model in this process (`arena train`'s checks) goes through
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import threading
 import time
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from arena.config import VariantOptions, variant_options
-from arena.records import Completion, Variant
+from arena.records import Completion, Constraint, Variant
 from players.base import FATAL, BackendError, Request, classify_default, sampling_kwargs
 
 T = TypeVar("T")
@@ -118,27 +119,40 @@ class LoadedModel:
     def __init__(self, path: Path, adapter: str | None):
         self.path, self.adapter = path, adapter
         self._llm: Any = None
+        self._scoring: Any = None  # the same weights with logits_all: only for calls that ask for logprobs
 
-    def llm(self) -> Any:
-        if self._llm is None:
+    def llm(self, logits_all: bool = False) -> Any:
+        """The model; logits_all=True: a second context that keeps every position's logits, which
+        llama-cpp-python needs for logprobs. Kept apart because it costs a prompt-long logits matrix
+        (n_ctx x vocab floats) and the output layer on every prompt token, which plain calls skip."""
+        if (self._scoring if logits_all else self._llm) is None:
             from llama_cpp import Llama
             kwargs: dict[str, Any] = dict(model_path=str(self.path), n_ctx=N_CTX, n_threads=os.cpu_count() or 2,
-                                          verbose=False)
+                                          verbose=False, logits_all=logits_all)
             if self.adapter:
                 kwargs["lora_path"] = self.adapter
-            self._llm = Llama(**kwargs)
-        return self._llm
+            if logits_all:
+                self._scoring = Llama(**kwargs)
+            else:
+                self._llm = Llama(**kwargs)
+        return self._scoring if logits_all else self._llm
 
     def close(self) -> None:
-        if self._llm is not None:
-            self._llm.close()
-            self._llm = None
+        for llm in (self._llm, self._scoring):
+            if llm is not None:
+                llm.close()
+        self._llm = self._scoring = None
 
     def generate(self, request: Request) -> Completion:
         started = time.perf_counter()
         p = request.params
         kwargs: dict[str, Any] = {"max_tokens": p.max_tokens, **sampling_kwargs(p)}
-        llm = self.llm()
+        if request.logprobs:
+            kwargs.update(logprobs=True, top_logprobs=request.logprobs)
+        if request.constraint is not None:
+            kwargs["grammar"] = grammar_for(request.constraint)
+            kwargs.pop("stop", None)  # the grammar says where the answer ends; a stop text could cut it short
+        llm = self.llm(logits_all=bool(request.logprobs))
         # Re-using a cached prompt prefix changes the logits in the last bits (batched vs
         # single-token eval), which breaks seeded replay; a fresh eval keeps it exact.
         llm.reset()
@@ -146,11 +160,76 @@ class LoadedModel:
             out = llm.create_chat_completion(messages=request.messages, **kwargs)
         except ValueError as exc:  # e.g. prompt longer than the context window
             raise BackendError(f"local model refused the request: {exc}", FATAL) from None
+        except RuntimeError as exc:  # llama.cpp could not build the grammar's sampler
+            raise BackendError(f"local model could not apply the format constraint: {exc}", FATAL) from None
         choice = out["choices"][0]
         usage = out.get("usage") or {}
         return Completion(text=choice["message"].get("content") or "", input_tokens=usage.get("prompt_tokens", 0),
                           output_tokens=usage.get("completion_tokens", 0), latency_s=time.perf_counter() - started,
-                          finish_reason=choice.get("finish_reason"))
+                          finish_reason=choice.get("finish_reason"), constrained=request.constraint is not None,
+                          top_logprobs=_top_logprobs(choice) if request.logprobs else None)
+
+
+def gbnf_literal(text: str) -> str:
+    """A GBNF string literal matching exactly `text`. llama-cpp-python's own literal formatter
+    leaves backslashes alone, so a choice such as a\\b would read as an escape."""
+    out = []
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\x{ord(ch):02X}")
+        else:
+            out.append(ch)  # GBNF literals are UTF-8: other characters stand for themselves
+    return '"' + "".join(out) + '"'
+
+
+# JSON strings may not hold raw control characters (json.loads refuses them), but the converter's
+# string rule lets any non-quote character through, so a model writing code would put raw newlines in.
+_LOOSE_CHAR = 'char ::= [^"\\\\]'
+_JSON_CHAR = 'char ::= [^"\\\\\\x7F\\x00-\\x1F]'
+
+
+@functools.lru_cache(maxsize=256)
+def grammar_for(constraint: Constraint) -> Any:
+    """The llama.cpp grammar that enforces a constraint, kept per constraint (a JSON schema's
+    conversion to GBNF is Python work worth doing once)."""
+    from llama_cpp import LlamaGrammar
+    if constraint.choices:
+        return LlamaGrammar.from_string("root ::= " + " | ".join(gbnf_literal(c) for c in constraint.choices),
+                                        verbose=False)
+    import json
+
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+    try:
+        # The schema text has its keys sorted (Constraint.json_schema), so the properties' own order
+        # is lost; a "required" list keeps the order the family wrote, which is the order a model
+        # should write them in (a function's name before the examples that call it).
+        gbnf = json_schema_to_gbnf(constraint.schema or "", prop_order=_required_order(json.loads(constraint.schema or "")))
+    except Exception as exc:  # noqa: BLE001 - the converter raises bare exceptions for unsupported schemas
+        raise BackendError(f"local model cannot enforce this JSON schema: {exc}", FATAL) from None
+    return LlamaGrammar.from_string(gbnf.replace(_LOOSE_CHAR, _JSON_CHAR), verbose=False)
+
+
+def _required_order(schema: Any) -> list[str]:
+    """Property names in the order of the schema's "required" lists, outer objects first."""
+    order: list[str] = []
+    todo = [schema]
+    while todo:
+        node = todo.pop(0)
+        if isinstance(node, dict):
+            order += [n for n in node.get("required") or [] if isinstance(n, str) and n not in order]
+            todo += list(node.values())
+        elif isinstance(node, list):
+            todo += node
+    return order
+
+
+def _top_logprobs(choice: dict[str, Any]) -> list[dict[str, float]]:
+    """Per generated token, its top alternatives (token text -> logprob), from the chat shape
+    llama-cpp-python returns (choices[0].logprobs.content[i].top_logprobs, the OpenAI spelling)."""
+    content = (choice.get("logprobs") or {}).get("content") or []
+    return [{alt["token"]: float(alt["logprob"]) for alt in tok.get("top_logprobs") or []} for tok in content]
 
 
 _models: dict[tuple[str, str | None], LoadedModel] = {}

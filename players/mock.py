@@ -1,7 +1,8 @@
 """Scripted players for fast engine tests and as baselines. Never a stand-in for the
 real backends in their own tests.
 
-- mock/random   picks uniformly from the request's choices (a random legal mover)
+- mock/random   picks uniformly from the request's choices, else its constraint's choices
+                (a random legal mover)
 - mock/first    always picks the first choice
 - mock/script   answers from options["script"] in order, cycling
 - mock/constant answers options["text"] (default "ok")
@@ -19,7 +20,14 @@ from typing import Any, Literal
 from arena.config import VariantOptions, variant_options
 from arena.records import Completion, Variant
 from arena.schema import setting
-from players.base import FATAL, RATE_LIMIT, TRANSIENT, BackendError, Request, classify_default
+from players.base import (
+    FATAL,
+    RATE_LIMIT,
+    TRANSIENT,
+    BackendError,
+    Request,
+    classify_default,
+)
 
 KINDS = ("random", "first", "script", "constant", "fail")
 
@@ -82,7 +90,7 @@ class MockBackend:
             text = str(script[self._script_pos % len(script)])
             self._script_pos += 1
             return text
-        choices = request.choices or ()
+        choices = request.choices or (request.constraint.choices if request.constraint else ()) or ()
         if not choices:
             return str(self.options.get("text", "ok"))
         if self.kind == "first":

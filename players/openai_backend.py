@@ -36,12 +36,15 @@ from players.keys import (
     scrub,
 )
 from players.sdk_common import (
+    ANSWER,
     HostedOptions,
+    answer_schema,
     chat_completion_fields,
     classify_sdk,
     connect_failure,
     http_client,
     to_backend_error,
+    unwrap_answer,
 )
 
 # The gateway bounds each attempt (call_timeout_s or the variant's `timeout`); the HTTP
@@ -106,6 +109,21 @@ def _target(variant: Variant) -> Target:
     if mtp is not None and mtp not in ("max_tokens", "max_completion_tokens"):
         raise ConfigError(f"{where}: max_tokens_param must be \"max_tokens\" or \"max_completion_tokens\"")
     return target
+
+
+# Keywords OpenAI's strict structured outputs refuse (a 400): string lengths. The grammar backends
+# use them to keep an answer inside its token budget; here max_tokens does that alone.
+_NOT_STRICT = ("minLength", "maxLength")
+
+
+def _strict(schema: Any, names: bool = False) -> Any:
+    """The schema without _NOT_STRICT keywords (`names`: a "properties" table, whose keys are names)."""
+    if isinstance(schema, dict):
+        return {k: _strict(v, k == "properties" and not names) for k, v in schema.items()
+                if names or k not in _NOT_STRICT}
+    if isinstance(schema, list):
+        return [_strict(v) for v in schema]
+    return schema
 
 
 def _key_required(target: Target) -> bool:
@@ -185,6 +203,12 @@ class OpenAIBackend:
         p = request.params
         kwargs: dict[str, Any] = {"model": self.target.model, "messages": request.messages,
                                   self._max_tokens_param: p.max_tokens, **sampling_kwargs(p)}
+        if request.logprobs:
+            kwargs.update(logprobs=True, top_logprobs=request.logprobs)
+        if request.constraint is not None:  # structured outputs (vLLM and llama.cpp's server accept it too)
+            schema, _ = answer_schema(request.constraint)
+            kwargs["response_format"] = {"type": "json_schema",
+                                         "json_schema": {"name": ANSWER, "schema": _strict(schema), "strict": True}}
         if self.variant.adapter:
             # vLLM serves LoRA adapters under their own model name.
             kwargs["model"] = self.variant.adapter
@@ -204,9 +228,11 @@ class OpenAIBackend:
         finally:
             ep.in_flight -= 1
         latency = time.perf_counter() - started
-        text, tokens_in, tokens_out, finish = chat_completion_fields(raw, self._label(ep))
-        return Completion(text=text, input_tokens=tokens_in, output_tokens=tokens_out, latency_s=latency,
-                          finish_reason=finish)
+        reply = chat_completion_fields(raw, self._label(ep))
+        text = reply.text if request.constraint is None else unwrap_answer(request.constraint, reply.text)
+        return Completion(text=text, input_tokens=reply.input_tokens, output_tokens=reply.output_tokens,
+                          latency_s=latency, finish_reason=reply.finish_reason,
+                          constrained=request.constraint is not None, top_logprobs=reply.top_logprobs if request.logprobs else None)
 
     def _label(self, ep: Endpoint) -> str:
         where = redact_url(ep.url) if ep.url else "api.openai.com"

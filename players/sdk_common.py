@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import email.utils
 import json
+import math
 import time
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 from arena.config import VariantOptions
+from arena.records import Constraint
 from arena.schema import setting
 from players.base import FATAL, RATE_LIMIT, TRANSIENT, BackendError
 from players.keys import scrub
@@ -169,8 +171,16 @@ def http_client(sdk: ModuleType, pool_size: int, timeout_s: float) -> Any:
         return httpx2.AsyncClient(**kwargs)
 
 
-def chat_completion_fields(raw: bytes, label: str) -> tuple[str, Any, Any, str | None]:
-    """(text, input tokens, output tokens, finish reason) of a chat-completions body.
+class ChatReply(NamedTuple):
+    text: str
+    input_tokens: Any
+    output_tokens: Any
+    finish_reason: str | None
+    top_logprobs: list[dict[str, float]] | None  # per generated token, when the call asked and the server sent them
+
+
+def chat_completion_fields(raw: bytes, label: str) -> ChatReply:
+    """The fields of a chat-completions body we use.
 
     Read here rather than by the SDK's typed models: a server's reply is bad input like any
     other, and anything off-schema is one transient error, not an AttributeError later."""
@@ -188,14 +198,76 @@ def chat_completion_fields(raw: bytes, label: str) -> tuple[str, Any, Any, str |
     usage = data.get("usage")
     usage = usage if isinstance(usage, dict) else {}
     finish = choices[0].get("finish_reason")
-    return (text or "", _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens")),
-            finish if isinstance(finish, str) else None)
+    return ChatReply(text or "", _count(usage.get("prompt_tokens")), _count(usage.get("completion_tokens")),
+                     finish if isinstance(finish, str) else None, _logprobs(choices[0].get("logprobs"), label))
+
+
+def _logprobs(value: Any, label: str) -> list[dict[str, float]] | None:
+    """choices[0].logprobs.content[i].top_logprobs as token -> logprob per token. Absent: None (a
+    server that does not do logprobs); present but off-schema: a transient error like any bad body."""
+    if value is None:
+        return None
+    content = value.get("content") if isinstance(value, dict) else None
+    if content is None:
+        return None
+    out: list[dict[str, float]] = []
+    try:
+        for tok in content:
+            alts = {}
+            for alt in tok.get("top_logprobs") or []:
+                lp = float(alt["logprob"])
+                if not isinstance(alt["token"], str) or math.isnan(lp):
+                    raise ValueError(alt)
+                alts[alt["token"]] = min(lp, 0.0)  # a rounding error above 0 is still certainty
+            out.append(alts)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        raise BackendError(f"{label}: response logprobs are not the chat-completions shape", TRANSIENT) from None
+    return out
 
 
 def _count(value: Any) -> Any:
     # Absent is 0 (some servers send no usage); anything else goes on as sent, so the gateway
     # refuses a negative or non-integer figure instead of it silently costing nothing.
     return 0 if value is None else value
+
+
+# The name hosted backends give a call's format: the structured-outputs schema's, or the forced tool's.
+ANSWER = "answer"
+
+
+def answer_schema(constraint: Constraint) -> tuple[dict[str, Any], bool]:
+    """(the JSON schema to send, whether it wraps the answer as {"answer": ...}). Closed choices
+    become a string enum under "answer"; a schema whose root is not an object is wrapped the same
+    way, since structured outputs and tool inputs must be objects."""
+    if constraint.choices:
+        inner: dict[str, Any] = {"type": "string", "enum": list(constraint.choices)}
+    else:
+        inner = json.loads(constraint.schema or "{}")
+        if inner.get("type") == "object":
+            return inner, False
+    return {"type": "object", "properties": {ANSWER: inner}, "required": [ANSWER],
+            "additionalProperties": False}, True
+
+
+def unwrap_answer(constraint: Constraint, value: Any) -> str:
+    """The answer text from a constrained reply (JSON text, or a tool's parsed input). Anything
+    not in the expected shape comes back as it was: the family's parser and re-ask judge it."""
+    _, wrapped = answer_schema(constraint)
+    data = value
+    if isinstance(value, str):
+        if not wrapped:
+            return value
+        try:
+            data = json.loads(value)
+        except ValueError:
+            return value
+    if wrapped and isinstance(data, dict) and set(data) == {ANSWER}:
+        inner = data[ANSWER]
+        if constraint.choices and isinstance(inner, str):
+            return inner
+        if not constraint.choices:
+            return json.dumps(inner)
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 class HostedOptions(VariantOptions):

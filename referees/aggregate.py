@@ -40,6 +40,12 @@ def both_orders(forward: str | None, backward: str | None) -> int | None:
     return f if f == b else 0
 
 
+def order_readings(forward: str | None, backward: str | None) -> list[int | None]:
+    """What each seat order alone says about i (+1 better, -1 worse, 0 tie, None missing): the
+    strict, JudgeBench-style reading, where a pair counts as right only if both are right."""
+    return [None if forward is None else _FORWARD[forward], None if backward is None else _BACKWARD[backward]]
+
+
 def from_groups(groups: list[list[int]]) -> dict[Pair, int]:
     """Pairwise results implied by one listwise ranking (groups of candidate indices, best first)."""
     level = {c: k for k, g in enumerate(groups) for c in g}

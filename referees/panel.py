@@ -24,13 +24,13 @@ import itertools
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from arena.engine.gateway import CallFailed
 from arena.engine.match import failed_as, gather_calls
 from arena.records import REFEREE, Entry, FormatFailure, Messages, RankedSet, RefereeJudgment, Verdict, to_jsonable
 from arena.schema import Schema, setting
-from referees import aggregate, prompts
+from referees import aggregate, methods, prompts
 from referees.verdicts import PAIR_CHOICES, TIE, A, B, parse_pairwise, parse_ranking
 
 if TYPE_CHECKING:
@@ -80,6 +80,8 @@ class PanelOptions(Schema):
     (see docs/referees.md)."""
     panel_size: int = setting(DEFAULT_PANEL_SIZE, ge=1)  # referees drawn when none are configured
     allow_self_judging: bool = False
+    # How referees reach verdicts: auto | text | probability | likelihood (referees/methods.py)
+    method: Literal["auto", "text", "probability", "likelihood"] = "auto"
 
 
 # -- who judges ---------------------------------------------------------------------------------------
@@ -262,38 +264,73 @@ class _Listwise:
         return aggregate.merge_orders(readings[0], readings[1], self.pairs), verdicts
 
 
+def _text_pairs(plan: Any, answers: list[Asked]) -> list[dict[str, Any]]:
+    """What each seat order alone said, per pair (for strict, JudgeBench-style accuracy)."""
+    if not isinstance(plan, _Pairwise):  # a listwise reading is two whole rankings: no per-pair orders
+        return []
+    out = []
+    for k, (i, j) in enumerate(plan.pairs):
+        f, b = answers[2 * k].value, answers[2 * k + 1].value
+        out.append({"i": i, "j": j, "orders": aggregate.order_readings(f, b), "p": None})
+    return out
+
+
 async def rank_by_panel(ctx: "MatchContext", *, call_role: str, judges: list[str], cands: list[Candidate],
                         task: str, rubric: str, reference: str | None, tokens: int, limit: int,
-                        listwise_from: int) -> tuple[list[RefereeJudgment], dict, int]:
-    """Every judge ranks the candidates; returns judgments (agreement filled), consensus, missing."""
-    plan = (_Listwise if len(cands) >= listwise_from else _Pairwise)(cands, task, rubric, reference, tokens, limit)
-    per_judge = [plan.asks(ref) for ref in judges]
+                        listwise_from: int, method: str | None = None, prompt: Messages | None = None
+                        ) -> tuple[list[RefereeJudgment], dict, int]:
+    """Every judge ranks the candidates; returns judgments (agreement filled), consensus, missing.
+    Each judge reaches its verdicts by its method (referees/methods.py): text judges' asks go out
+    together, then the probability judges', then the likelihood judges score one after another."""
+    how = {ref: methods.method_for(ctx, ref, method, len(cands)) for ref in judges}
+    pairwise = _Pairwise(cands, task, rubric, reference, tokens, limit)
+    plan = pairwise if len(cands) < listwise_from else _Listwise(cands, task, rubric, reference, tokens, limit)
+    texts = [ref for ref in judges if how[ref] == "text"]
+    per_judge = [plan.asks(ref) for ref in texts]
     flat = await ask_all(ctx, call_role, [a for asks in per_judge for a in asks])
-    outs, pos = [], 0
-    for ref, asks in zip(judges, per_judge):
+    reached: dict[str, methods.Reached] = {}
+    pos = 0
+    for ref, asks in zip(texts, per_judge):
         answers = flat[pos:pos + len(asks)]
         pos += len(asks)
         results, verdicts = plan.assemble(ref, answers)
-        outs.append((ref, results, verdicts, sum(a.value is None for a in answers), answers[0].text))
-    panel = aggregate.consensus((o[1] for o in outs), plan.pairs)
+        reached[ref] = methods.Reached(results, verdicts, sum(a.value is None for a in answers), answers[0].text,
+                                       _text_pairs(plan, answers))
+    probs = [ref for ref in judges if how[ref] == "probability"]
+    for ref, got in zip(probs, await gather_calls(methods.by_probability(ctx, call_role, ref, pairwise)
+                                                  for ref in probs)):
+        reached[ref] = got
+    for ref in (r for r in judges if how[r] == "likelihood"):
+        reached[ref] = await methods.by_likelihood(ctx, ref, pairwise, prompt or [{"role": "user", "content": task}])
+    panel = aggregate.consensus((reached[ref].results for ref in judges), plan.pairs)
     judgments = []
-    for ref, results, verdicts, missing, text in outs:
-        ranks, scores = aggregate.copeland(len(cands), results)
+    for ref in judges:
+        r = reached[ref]
+        ranks, scores = aggregate.copeland(len(cands), r.results)
         judgments.append(RefereeJudgment(
-            referee=ref, ranks=ranks, scores=scores, results=[[i, j, results[(i, j)]] for i, j in plan.pairs],
-            verdicts=verdicts, missing=missing,
-            agreement=aggregate.agreement(results, panel) if len(judges) > 1 else None,
-            prompt=plan.messages[0], text=text))
-    return judgments, panel, sum(o[3] for o in outs)
+            referee=ref, ranks=ranks, scores=scores, results=[[i, j, r.results[(i, j)]] for i, j in plan.pairs],
+            verdicts=r.verdicts, missing=r.missing,
+            agreement=aggregate.agreement(r.results, panel) if len(judges) > 1 else None,
+            prompt=(plan if how[ref] == "text" else pairwise).messages[0], text=r.text, method=how[ref],
+            pairs=r.pairs))
+    return judgments, panel, sum(r.missing for r in reached.values())
+
+
+def _how(judgments: list[RefereeJudgment]) -> str:
+    """"" when every referee wrote text verdicts (as stores before methods existed), else
+    " by method,method" in judge order, so a ranked set says how it was reached."""
+    used = [j.method for j in judgments]
+    return "" if all(m == "text" for m in used) else " by " + ",".join(used)
 
 
 async def judge(ctx: "MatchContext", *, role: str, task: str, candidates: list[Candidate], rubric: str,
                 criterion: str = "quality", reference: str | None = None, judges: Sequence[str] | None = None,
                 allow_self: bool = False, prompt: Messages | None = None, verdict_tokens: int = VERDICT_TOKENS,
                 text_limit: int = 1200, listwise_from: int = LISTWISE_FROM, rated: bool = True,
-                exportable: bool = True) -> PanelResult:
+                exportable: bool = True, method: str | None = None) -> PanelResult:
     """Rank `candidates` (performances of `role` answering `task`) by a referee panel.
-    exportable=False: the candidates are not replies to `prompt` (e.g. whole games), never pairs."""
+    exportable=False: the candidates are not replies to `prompt` (e.g. whole games), never pairs.
+    method: how the referees reach verdicts (referees/methods.py); None: the family option `method`."""
     cands = list(candidates)
     ranked_prompt = prompt if prompt is not None else [{"role": "user", "content": task}]
     pool = judge_pool(ctx, [c.variant for c in cands], judges, allow_self=allow_self, salt=criterion,
@@ -311,14 +348,15 @@ async def judge(ctx: "MatchContext", *, role: str, task: str, candidates: list[C
                            [], 0, [], note)
     judgments, panel, missing = await rank_by_panel(
         ctx, call_role=REFEREE, judges=pool, cands=cands, task=task, rubric=rubric, reference=reference,
-        tokens=verdict_tokens, limit=text_limit, listwise_from=listwise_from)
+        tokens=verdict_tokens, limit=text_limit, listwise_from=listwise_from,
+        method=method or ctx.options.get("method"), prompt=ranked_prompt)
     ranks, scores = aggregate.copeland(len(cands), panel)
     entries = [Entry(c.variant, c.text, r, s, c.seat) for c, r, s in zip(cands, ranks, scores)]
     agreements = [j.agreement for j in judgments if j.agreement is not None]
     decided = any(r is not None for r in panel.values())
     ranked = RankedSet(role, ranked_prompt, entries, criterion,
                        round(sum(agreements) / len(agreements), 4) if agreements else None, rated and decided,
-                       exportable, "referees:" + ",".join(pool))
+                       exportable, "referees:" + ",".join(pool) + _how(judgments))
     ctx.log("panel", criterion=criterion, role=role, judges=pool, ranks=ranks, missing=missing,
             agreement=ranked.agreement)
     return PanelResult(ranked, judgments, missing, pool, "" if decided else "no pair decided")

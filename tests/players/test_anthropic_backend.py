@@ -73,3 +73,37 @@ def test_turns_are_made_to_alternate_starting_with_the_user():
     assert system == "S"
     assert [t["role"] for t in turns] == ["user", "assistant", "user", "assistant"]
     assert turns[2]["content"] == "U1\n\nU2"
+
+
+def _forced_tool_calls(text, constraint):
+    async def go():
+        async with FaultServer(text=text) as srv:
+            gw = Gateway({"c": claude("c", srv.url)}, retry=fast_retry())
+            out = await ask(gw, "c", constraint=constraint)
+            plain = await ask(gw, "c", "again")
+            await gw.aclose()
+            return out, plain, list(srv.bodies)
+    return run(go())
+
+
+def test_a_choices_constraint_is_a_forced_tool_and_the_answer_is_unwrapped():
+    from arena.records import Constraint
+    out, plain, bodies = _forced_tool_calls("Nf3", Constraint(choices=("e4", "Nf3")))
+    tool = bodies[0]["tools"][0]
+    assert tool["name"] == "answer" and tool["description"]
+    assert tool["input_schema"] == {"type": "object", "properties": {"answer": {"type": "string", "enum": ["e4", "Nf3"]}},
+                                    "required": ["answer"], "additionalProperties": False}
+    assert bodies[0]["tool_choice"] == {"type": "tool", "name": "answer"}
+    assert out.text == "Nf3" and out.constrained
+    assert "tools" not in bodies[1] and not plain.constrained
+
+
+def test_a_schema_constraint_comes_back_as_the_tool_inputs_json_text():
+    import json
+
+    from arena.records import Constraint
+    schema = {"type": "object", "properties": {"title": {"type": "string"}, "n": {"type": "integer"}},
+              "required": ["title", "n"], "additionalProperties": False}
+    out, _, bodies = _forced_tool_calls('{"title": "a cache", "n": 3}', Constraint.json_schema(schema))
+    assert bodies[0]["tools"][0]["input_schema"] == schema
+    assert json.loads(out.text) == {"title": "a cache", "n": 3} and out.constrained

@@ -213,3 +213,82 @@ def test_openai_api_needs_a_url():
         check_variant(Variant("x", "openai-api/justservice", options={"base_url": "http://localhost:1/v1"}))
     with pytest.raises(ConfigError, match="http"):
         check_variant(Variant("x", "openai-api/s/m", options={"base_urls": ["localhost:8000"]}))
+
+
+def test_logprobs_are_asked_for_and_come_back_per_token():
+    async def go():
+        async with FaultServer(text="A is better") as srv:
+            gw = Gateway({"v": compat("v", srv.openai_url)}, retry=fast_retry())
+            c = await ask(gw, "v", logprobs=2)
+            plain = await ask(gw, "v", "again")
+            await gw.aclose()
+            return c, plain, list(srv.bodies)
+
+    c, plain, bodies = run(go())
+    assert bodies[0]["logprobs"] is True and bodies[0]["top_logprobs"] == 2
+    assert "logprobs" not in bodies[1] and plain.top_logprobs is None
+    assert c.top_logprobs is not None and len(c.top_logprobs) == 3  # one per token ("A", " is", " better")
+    assert all(len(alts) == 2 and all(lp <= 0 for lp in alts.values()) for alts in c.top_logprobs)
+    assert "A" in c.top_logprobs[0]
+
+
+def _constrained_calls(texts, constraint):
+    async def go():
+        async with FaultServer(text=texts) as srv:
+            gw = Gateway({"v": compat("v", srv.openai_url)}, retry=fast_retry())
+            outs = [await ask(gw, "v", f"q{i}", constraint=constraint) for i in range(len(texts))]
+            await gw.aclose()
+            return outs, list(srv.bodies)
+    return run(go())
+
+
+def test_a_choices_constraint_is_sent_as_structured_outputs_and_the_answer_unwrapped():
+    from arena.records import Constraint
+    outs, bodies = _constrained_calls(["e4", "Nf3 obviously"], Constraint(choices=("e4", "Nf3")))
+    assert bodies[0]["response_format"] == {"type": "json_schema", "json_schema": {"name": "answer", "strict": True, "schema": {
+        "type": "object", "properties": {"answer": {"type": "string", "enum": ["e4", "Nf3"]}},
+        "required": ["answer"], "additionalProperties": False}}}
+    # The server wrapped its reply as {"answer": ...}; the family sees the chosen text itself.
+    assert [o.text for o in outs] == ["e4", "Nf3 obviously"] and all(o.constrained for o in outs)
+
+
+def test_a_schema_constraint_is_sent_strict_and_the_json_comes_back_as_text():
+    import json
+
+    from arena.records import Constraint
+    schema = {"type": "object", "properties": {"title": {"type": "string"}}, "required": ["title"],
+              "additionalProperties": False}
+    outs, bodies = _constrained_calls(['{"title": "a queue"}'], Constraint.json_schema(schema))
+    sent = bodies[0]["response_format"]
+    assert sent["type"] == "json_schema" and sent["json_schema"]["schema"] == schema
+    assert sent["json_schema"]["strict"] is True and sent["json_schema"]["name"] == "answer"
+    assert json.loads(outs[0].text) == {"title": "a queue"} and outs[0].constrained
+
+
+def test_a_reply_that_is_not_the_wrapper_comes_back_raw_for_the_family_to_judge():
+    from arena.records import Constraint
+
+    async def go():
+        async with FaultServer(text="I pick e4", obey_formats=False) as srv:
+            gw = Gateway({"v": compat("v", srv.openai_url)}, retry=fast_retry())
+            out = await ask(gw, "v", constraint=Constraint(choices=("e4", "d4")))
+            plain = await ask(gw, "v", "again")
+            await gw.aclose()
+            return out, plain, list(srv.bodies)
+
+    out, plain, bodies = run(go())
+    assert out.text == "I pick e4"
+    assert "response_format" not in bodies[1] and not plain.constrained
+
+
+def test_string_lengths_strict_mode_refuses_are_left_out_of_the_sent_schema():
+    from arena.records import Constraint
+    schema = {"type": "object", "properties": {"title": {"type": "string", "minLength": 3, "maxLength": 80},
+                                               "tags": {"type": "array", "items": {"type": "string", "maxLength": 9},
+                                                        "maxItems": 3}},
+              "required": ["title", "tags"], "additionalProperties": False}
+    _, bodies = _constrained_calls(['{"title": "x", "tags": []}'], Constraint.json_schema(schema))
+    assert bodies[0]["response_format"]["json_schema"]["schema"] == {
+        "type": "object", "properties": {"title": {"type": "string"},
+                                         "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 3}},
+        "required": ["title", "tags"], "additionalProperties": False}

@@ -20,6 +20,9 @@ demand that key (401 otherwise, echoing the wrong key back like some providers d
 
 Replies: `text` (a string, or a list used in turn), or `reply(body) -> str`, or
 `echo=True` (the last user message). Token usage counts words, so costs are exact.
+A call with a format (OpenAI `response_format` json_schema, Anthropic forced `tools`) gets its
+reply in that shape: JSON text as it is, other text wrapped as {"answer": text};
+`obey_formats=False` plays a server that ignores formats. `logprobs=true` gets per-word logprobs.
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ import asyncio
 import itertools
 import json
 import random
+import re
 import threading
 import time
 from collections import Counter, deque
@@ -46,7 +50,7 @@ class FaultServer:
                  seed: int = 0, retry_after: float | None = None, retry_after_ms: float | None = None,
                  slow_s: float = 30.0, max_in_flight: int | None = None, api_key: str | None = None,
                  model_name: str = "fault-model", host: str = "127.0.0.1", port: int = 0,
-                 keep_headers: int = 10_000):
+                 keep_headers: int = 10_000, obey_formats: bool = True):
         for f in [*faults, *(failure_kinds if failure_rate else ())]:
             if f not in FAULTS:
                 raise ValueError(f"unknown fault {f!r} (known: {', '.join(FAULTS)})")
@@ -57,6 +61,7 @@ class FaultServer:
         self.retry_after, self.retry_after_ms, self.slow_s = retry_after, retry_after_ms, slow_s
         self.max_in_flight, self.api_key, self.model_name = max_in_flight, api_key, model_name
         self.host, self.port = host, port
+        self.obey_formats = obey_formats  # False: a server that ignores response_format and tools
         self._rng = random.Random(seed)
         self._turn = itertools.count()
         # What a test can look at.
@@ -194,7 +199,9 @@ class FaultServer:
                 return self._error(flavour, 400, "messages must be a list", "invalid_request_error")
             text = self._text(body)
             self.answered += 1
-            return web.json_response(_answer(flavour, body, text, self.model_name))
+            shaped = body if self.obey_formats else {k: v for k, v in body.items()
+                                                     if k not in ("response_format", "tools", "tool_choice")}
+            return web.json_response(_answer(flavour, shaped, text, self.model_name))
         finally:
             self.in_flight -= 1
 
@@ -257,12 +264,48 @@ def _answer(flavour: str, body: dict[str, Any], text: str, model_name: str) -> d
     prompt, completion = _words(body), len(text.split())
     model = body.get("model", model_name)
     if flavour == "anthropic":
+        forced = (body.get("tool_choice") or {}).get("name") if isinstance(body.get("tool_choice"), dict) else None
+        tools = [t for t in body.get("tools") or [] if isinstance(t, dict) and t.get("name") == forced]
+        block: dict[str, Any] = {"type": "text", "text": text}
+        if tools:  # a forced tool: the answer is its input, in the shape the tool's schema asks for
+            block = {"type": "tool_use", "id": "toolu_fault", "name": forced,
+                     "input": _in_shape(text, tools[0].get("input_schema"))}
         return {"id": "msg_fault", "type": "message", "role": "assistant", "model": model,
-                "content": [{"type": "text", "text": text}], "stop_reason": "end_turn", "stop_sequence": None,
+                "content": [block], "stop_reason": "tool_use" if tools else "end_turn", "stop_sequence": None,
                 "usage": {"input_tokens": prompt, "output_tokens": completion}}
+    fmt = body.get("response_format")
+    if isinstance(fmt, dict) and fmt.get("type") == "json_schema":  # structured outputs
+        text = json.dumps(_in_shape(text, (fmt.get("json_schema") or {}).get("schema")))
+    choice: dict[str, Any] = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+    if body.get("logprobs"):
+        choice["logprobs"] = _logprobs(text, int(body.get("top_logprobs") or 0))
     return {"id": "chatcmpl-fault", "object": "chat.completion", "created": int(time.time()), "model": model,
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "choices": [choice],
             "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}}
+
+
+def _in_shape(text: str, schema: Any) -> Any:
+    """The reply as the JSON object a constrained answer is: the text itself when it is one, else
+    wrapped under the schema's only property (the {"answer": ...} form closed choices take)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if isinstance(value, dict):
+        return value
+    props = list((schema or {}).get("properties") or {}) if isinstance(schema, dict) else []
+    return {props[0] if len(props) == 1 else "answer": text}
+
+
+def _logprobs(text: str, k: int) -> dict[str, Any]:
+    """Plausible chat logprobs: one token per word (with its leading space), the sent word the most
+    likely of its k alternatives, the others "alt1".."alt<k-1>" less likely."""
+    content = []
+    for word in re.findall(r"\s*\S+", text):
+        top = [{"token": word, "logprob": -0.25, "bytes": None}]
+        top += [{"token": f"alt{j}", "logprob": -1.5 * j, "bytes": None} for j in range(1, k)]
+        content.append({"token": word, "logprob": -0.25, "bytes": None, "top_logprobs": top})
+    return {"content": content, "refusal": None}
 
 
 def main(argv: list[str] | None = None) -> None:

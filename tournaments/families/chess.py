@@ -5,7 +5,9 @@ legal moves, and answers with one move in SAN or UCI. The first legal move found
 the answer is played. An illegal or unparseable answer is re-prompted with the reason
 up to `max_retries` times; then the player forfeits (tournaments/kit/moves.py). Those are
 format failures, recorded apart from losses on the board; a move corrected on a
-re-prompt also yields a "legal-move" ranked set for the preference export.
+re-prompt also yields a "legal-move" ranked set for the preference export. With
+`constrained = true` each move is asked under the legal list as a format the backend
+enforces, so every move is legal (and no correction pairs come of it).
 
 Adjudication at the ply limit (`max_plies`): the side ahead by at least
 `adjudicate_margin` points of material (P=1, N=B=3, R=5, Q=9) wins; otherwise a draw.
@@ -42,13 +44,18 @@ class ChessFamily:
     adjudicate_margin: int = 3
     max_tokens: int = 10
     history_moves: int = 12  # how many recent moves the prompt shows
+    # Moves asked under the legal list as a format the backend enforces (a grammar, structured
+    # outputs, a forced tool): every move is legal. Off by default, so unconstrained play keeps
+    # its re-prompts and the legal-move correction pairs they yield.
+    constrained: bool = False
 
     name: str = "chess"
     seats: int = 2
     open_ended: bool = False
 
     async def play(self, ctx) -> MatchResult:
-        return await play_game(ctx, ChessGame(self), max_retries=self.max_retries, max_tokens=self.max_tokens)
+        return await play_game(ctx, ChessGame(self), max_retries=self.max_retries, max_tokens=self.max_tokens,
+                               constrained=self.constrained)
 
 
 class ChessGame:
@@ -154,6 +161,7 @@ class ChessOptions(Schema):
     adjudicate_margin: int = setting(3, ge=1)
     max_tokens: int = setting(10, ge=1)
     history_moves: int = setting(12, ge=0)
+    constrained: bool = setting(False, must="true or false")
 
 
 def create(options: dict[str, Any]) -> ChessFamily:

@@ -4,7 +4,8 @@ Each turn the player sees its disc, the board and the legal columns, and answers
 one column number. The first number in the answer is played. A full or missing column,
 or an answer without a number, is re-prompted with the reason up to `max_retries`
 times; then the player forfeits. Those are format failures, recorded apart from
-losses on the board. A full board with no line of `connect` is a draw.
+losses on the board. A full board with no line of `connect` is a draw. With
+`constrained = true` each column is asked under the legal list as a format the backend enforces.
 
 Connect Four is also the game the benchmark plays against TextArena (whose chess needs
 Python >= 3.12): both run it offline, between the same scripted movers.
@@ -75,13 +76,15 @@ class ConnectFourFamily:
     connect: int = 4
     max_retries: int = 2
     max_tokens: int = 8
+    constrained: bool = False  # columns asked under the legal list as an enforced format (as chess's)
 
     name: str = "connect-four"
     seats: int = 2
     open_ended: bool = False
 
     async def play(self, ctx) -> MatchResult:
-        return await play_game(ctx, ConnectFourGame(self), max_retries=self.max_retries, max_tokens=self.max_tokens)
+        return await play_game(ctx, ConnectFourGame(self), max_retries=self.max_retries, max_tokens=self.max_tokens,
+                               constrained=self.constrained)
 
 
 class ConnectFourGame:
@@ -154,6 +157,7 @@ class ConnectFourOptions(Schema):
     connect: int = setting(4, ge=2)
     max_retries: int = setting(2, ge=0)
     max_tokens: int = setting(8, ge=1)
+    constrained: bool = setting(False, must="true or false")
 
 
 def create(options: dict[str, Any]) -> ConnectFourFamily:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from arena.engine.match import gather_calls
-from arena.records import AUTHOR, Entry, FormatFailure, Messages, RankedSet
+from arena.records import AUTHOR, Constraint, Entry, FormatFailure, Messages, RankedSet
 from referees.aggregate import dense_ranks
 from referees.meta import keep_panel
 from referees.panel import Candidate, PanelResult, judge
@@ -37,12 +37,19 @@ AuthorCheck = Callable[[str, str], Any | Awaitable[Any]]
 
 
 async def propose(ctx: MatchContext, authors: list[str], prompt: Messages, check: AuthorCheck, *,
-                  max_tokens: int, retries: int, what: str, failures: list[FormatFailure]) -> list[Attempted]:
-    """Every author's attempt at the same prompt, asked together (CallFailed if any call failed)."""
-    return await gather_calls(
+                  max_tokens: int, retries: int, what: str, failures: list[FormatFailure],
+                  constraint: Constraint | None = None, details: dict[str, Any] | None = None) -> list[Attempted]:
+    """Every author's attempt at the same prompt, asked together (CallFailed if any call failed).
+    `constraint`: the format every call is asked under (e.g. the JSON schema `check` reads); with
+    `details`, how many calls the backends held to it goes to details["constrained"][what]."""
+    attempts = await gather_calls(
         ask_checked(ctx, a, AUTHOR, prompt, lambda t, a=a: check(t, a), max_tokens=max_tokens, retries=retries,
-                    what=what, failures=failures)
+                    what=what, failures=failures, constraint=constraint)
         for a in authors)
+    if constraint is not None and details is not None:
+        for a in attempts:
+            a.count_constrained(details, what)
+    return attempts
 
 
 @dataclass

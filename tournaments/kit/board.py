@@ -50,7 +50,9 @@ class BoardGame(Protocol):
         """The final position, in the details after the termination: {"board": ...}."""
 
 
-async def play_game(ctx: "MatchContext", game: BoardGame, *, max_retries: int, max_tokens: int) -> MatchResult:
+async def play_game(ctx: "MatchContext", game: BoardGame, *, max_retries: int, max_tokens: int,
+                    constrained: bool = False) -> MatchResult:
+    """`constrained`: each move is asked under the legal list as a format (tournaments/kit/moves.py)."""
     record = MoveRecord()
     moves: list[str] = []
     while (result := game.outcome()) is None:
@@ -58,7 +60,8 @@ async def play_game(ctx: "MatchContext", game: BoardGame, *, max_retries: int, m
         legal = game.legal_moves()
         move = await ask_move(ctx, seat, game.prompt(seat, legal), game.parse, choices=tuple(legal),
                               legal_label=f"Legal {game.noun}s", ply=len(moves) + 1,
-                              max_retries=max_retries, max_tokens=max_tokens, record=record)
+                              max_retries=max_retries, max_tokens=max_tokens, record=record,
+                              constrained=constrained)
         if move is None:
             result = _forfeit(ctx, game, seat, len(moves) + 1, max_retries, record)
             break
@@ -87,7 +90,7 @@ def _result(ctx, game: BoardGame, moves: list[str], outcome: Outcome, record: Mo
     ranked = RankedSet(PLAYER, [{"role": "user", "content": f"Play a game of {game.title}."}], entries,
                        criterion="outcome", exportable=False, ranked_by="rule")
     details = {**game.record(ctx, scores), "termination": termination, "plies": len(moves),
-               **game.position(), "scores": scores}
+               **game.position(), "scores": scores, **record.details}
     return MatchResult([ranked, *record.corrections], summary=f"{score_text(scores)} {termination}",
                        failures=record.failures, details=details)
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from arena.records import PLAYER, Entry, FormatFailure, Messages, RankedSet
+from arena.records import PLAYER, Constraint, Entry, FormatFailure, Messages, RankedSet
 from tournaments.kit.extract import FormatError
 from tournaments.kit.reask import ask_checked
 
@@ -37,14 +37,17 @@ class MoveRecord:
 
     failures: list[FormatFailure] = field(default_factory=list)
     corrections: list[RankedSet] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)  # {"constrained": ...} when moves are constrained
 
 
 async def ask_move(ctx, seat: int, messages: Messages, parse: Parse, *, choices: tuple[str, ...],
                    legal_label: str, ply: int, max_retries: int, max_tokens: int,
-                   record: MoveRecord) -> Any | None:
+                   record: MoveRecord, constrained: bool = False) -> Any | None:
     """The parsed move, or None when every try was unusable (a forfeit). A re-prompt gives
     the reason and lists the choices after `legal_label` ("Legal moves"). The loop is
-    tournaments.kit.reask's; a failed call fails the match (it is replayed), as before."""
+    tournaments.kit.reask's; a failed call fails the match (it is replayed), as before.
+    `constrained`: the call carries the legal list as a format (Constraint(choices=...)), so a
+    backend that enforces it can only answer a legal move (and no legal-move pair comes of it)."""
     variant = ctx.seats[seat]
 
     def check(text: str) -> Any:
@@ -56,7 +59,10 @@ async def ask_move(ctx, seat: int, messages: Messages, parse: Parse, *, choices:
     got = await ask_checked(ctx, variant, PLAYER, messages, check, max_tokens=max_tokens, retries=max_retries,
                             what="move", seat=seat, choices=choices,
                             reprompt=lambda reason: f"{reason}. {legal_label}: {' '.join(choices)}. "
-                                                    "Reply with one of them only.")
+                                                    "Reply with one of them only.",
+                            constraint=Constraint(choices=choices) if constrained else None)
+    if constrained:
+        got.count_constrained(record.details, "move")
     for reason in got.reasons:
         kind = "unparseable" if reason.startswith("no ") else "illegal-move"
         record.failures.append(FormatFailure(variant, seat, PLAYER, kind, f"ply {ply}: {reason}"))

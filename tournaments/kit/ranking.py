@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from arena.records import REFEREE, Entry, RankedSet
-from referees.accuracy import record_panel_accuracy
+from referees.accuracy import record_panel_accuracy, record_strict
 from referees.aggregate import dense_ranks
 
 if TYPE_CHECKING:
@@ -30,8 +30,11 @@ def panel_ranks(panel: "PanelResult | None", n: int) -> list[int]:
 
 
 def accuracy_set(details: dict[str, Any], panel: "PanelResult | None", truth: Sequence[float],
-                 criterion: str = "accuracy") -> RankedSet | None:
+                 criterion: str = "accuracy", scores: Sequence[float] | None = None) -> RankedSet | None:
     """Score each referee's pairwise results against the true ranks (lower = better).
+
+    Also records the strict (JudgeBench-style) accuracy of every referee and of the panel, by
+    verified score gap when `scores` (in [0, 1], higher = better) are given: referees/accuracy.py.
 
     Counted: pairs the truth orders strictly that the referee decided (a tie when the truth
     has a winner is wrong; missing verdicts are not counted). Adds the counts to
@@ -40,6 +43,7 @@ def accuracy_set(details: dict[str, Any], panel: "PanelResult | None", truth: Se
     """
     if panel is None:
         return None
+    record_strict(details, panel, truth, scores)
     scored = record_panel_accuracy(details, panel, truth)
     if len(scored) < 2:
         return None

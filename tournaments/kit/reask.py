@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from arena.engine.gateway import CallFailed
 from arena.engine.match import failed_as
-from arena.records import FormatFailure, Messages
+from arena.records import Constraint, FormatFailure, Messages
 from tournaments.kit.extract import FormatError
 
 if TYPE_CHECKING:
@@ -40,6 +40,14 @@ class Attempted:
     prompts: list[Messages] = field(default_factory=list)  # the conversation each answer replied to
     reasons: list[str] = field(default_factory=list)  # one per unusable answer
     seat: int | None = None
+    constrained: list[bool] = field(default_factory=list)  # per answer: the backend enforced its format
+
+    def count_constrained(self, details: dict[str, Any], what: str) -> None:
+        """Add these calls to details["constrained"][what] = {"calls": n, "constrained": k}: which
+        of a match's calls the backend held to their format (the CallRecords say it per call)."""
+        tally = details.setdefault("constrained", {}).setdefault(what, {"calls": 0, "constrained": 0})
+        tally["calls"] += len(self.answers)
+        tally["constrained"] += sum(self.constrained)
 
     @property
     def ok(self) -> bool:
@@ -50,7 +58,8 @@ async def ask_checked(ctx: "MatchContext", variant: str, role: str, messages: Me
                       max_tokens: int | None, retries: int = 1, what: str = "answer", seat: int | None = None,
                       failures: list[FormatFailure] | None = None,
                       choices: tuple[str, ...] | None = None,
-                      reprompt: Callable[[str], str] | None = None) -> Attempted:
+                      reprompt: Callable[[str], str] | None = None,
+                      constraint: Constraint | None = None) -> Attempted:
     """Ask, check, and on FormatError re-ask (up to `retries` times) with the reason.
 
     Every unusable answer is appended to `failures` as kind "unparseable", so format problems
@@ -62,12 +71,14 @@ async def ask_checked(ctx: "MatchContext", variant: str, role: str, messages: Me
     convo = list(messages)
     for attempt in range(retries + 1):
         try:
-            completion = await ctx.ask(variant, role, convo, max_tokens=max_tokens, choices=choices)
+            completion = await ctx.ask(variant, role, convo, max_tokens=max_tokens, choices=choices,
+                                       constraint=constraint)
         except CallFailed as exc:
             ctx.log("call-failed", variant=variant, role=role, what=what, error=str(exc)[:300])
             raise failed_as(exc, variant, role)
         out.text = completion.text
         out.answers.append(completion.text)
+        out.constrained.append(completion.constrained)
         out.prompts.append(convo)
         try:
             value = check(completion.text)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from arena.records import FormatFailure, Messages
+from arena.records import Constraint, FormatFailure, Messages
 from tournaments.kit.extract import FormatError
 from tournaments.kit.reask import ask_checked
 
@@ -28,7 +28,8 @@ class Parsed:
 
 async def ask_parsed(ctx: "MatchContext", variant: str, role: str, messages: Messages,
                      parse: Callable[[str], Any], *, seat: int | None = None, max_tokens: int | None = None,
-                     choices: tuple[str, ...] | None = None, what: str = "answer") -> Parsed:
+                     choices: tuple[str, ...] | None = None, what: str = "answer",
+                     constraint: Constraint | None = None) -> Parsed:
     """tournaments.kit.reask's policy (one re-ask with the reason), reporting only the final failure."""
     def check(text: str) -> Any:
         try:
@@ -39,7 +40,7 @@ async def ask_parsed(ctx: "MatchContext", variant: str, role: str, messages: Mes
             raise FormatError(str(exc) or "unreadable") from None
 
     got = await ask_checked(ctx, variant, role, messages, check, max_tokens=max_tokens, retries=1, what=what,
-                            seat=seat, choices=choices)
+                            seat=seat, choices=choices, constraint=constraint)
     failure = None
     if not got.ok:
         failure = FormatFailure(variant, seat, role, "unparseable", f"{what}: {got.reasons[-1] if got.reasons else 'unreadable'}"[:300])

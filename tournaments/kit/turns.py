@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from arena.records import PLAYER, FormatFailure, Messages
+from arena.records import PLAYER, Constraint, FormatFailure, Messages
 from tournaments.kit.reprompt import ask_parsed
 
 if TYPE_CHECKING:
@@ -60,16 +60,19 @@ Act = Callable[[int, int, Any], bool]
 
 
 async def take_turns(ctx: MatchContext, talk: Talk, *, rounds: int, prompt: Prompt, parse: Parse, act: Act,
-                     failures: list[FormatFailure], max_tokens: int, what: str) -> None:
+                     failures: list[FormatFailure], max_tokens: int, what: str,
+                     constraint: Callable[[int, int], Constraint | None] | None = None) -> None:
     """Every seat in order for `rounds` rounds, or until `act` ends the game.
 
     An unusable turn (after its one re-ask) is a format failure, noted in the seat's conduct,
     and the turn passes. A failed call is not a passed turn: CallFailed fails the match.
+    `constraint(seat, round)` is the format the turn is asked under (it may depend on the game's state).
     """
     for round_no in range(rounds):
         for seat, player in enumerate(ctx.seats):
             got = await ask_parsed(ctx, player, PLAYER, prompt(seat, round_no),
-                                   lambda t, s=seat: parse(t, s), seat=seat, max_tokens=max_tokens, what=what)
+                                   lambda t, s=seat: parse(t, s), seat=seat, max_tokens=max_tokens, what=what,
+                                   constraint=constraint(seat, round_no) if constraint else None)
             if got.failure:
                 failures.append(got.failure)
                 talk.conduct[seat].append(f"(invalid {what}: {got.text[:200]})")

@@ -115,3 +115,21 @@ def test_bad_options_are_clear_errors():
         create({"max_plies": "many"})
     with pytest.raises(FamilyOptionError, match="unknown option"):
         create({"plies": 3})
+
+
+def test_constrained_play_with_the_embedded_model_makes_only_legal_moves():
+    # A hot 135M model picks illegal or unreadable moves unconstrained; under the legal-move grammar
+    # every answer is one of the legal moves, so nothing is re-prompted or forfeited.
+    hot = SamplingParams(temperature=1.3, max_tokens=10)
+    white, black = Variant("w", "local/smollm2-135m", hot), Variant("b", "local/smollm2-135m", hot)
+    result, ctx = _play(white, black, max_plies=6, constrained=True)
+    assert result.failures == [] and result.details["plies"] == 6
+    assert all(c.constrained for c in ctx.calls) and len(ctx.calls) == 6
+    assert result.details["constrained"] == {"move": {"calls": 6, "constrained": 6}}
+    assert [rs.criterion for rs in result.ranked_sets] == ["outcome"]  # no corrections to learn from
+
+
+def test_constrained_is_off_by_default_and_must_be_a_boolean():
+    assert create({}).constrained is False
+    with pytest.raises(FamilyOptionError, match="constrained"):
+        create({"constrained": "sometimes"})

@@ -107,3 +107,9 @@ def test_bad_options_are_clear_errors():
         create({"rows": 3, "cols": 3, "connect": 5})
     with pytest.raises(FamilyOptionError, match="at most 50"):
         create({"cols": 10_000})
+
+
+def test_constrained_is_an_option_off_by_default():
+    assert create({}).constrained is False and create({"constrained": True}).constrained is True
+    with pytest.raises(FamilyOptionError, match="constrained"):
+        create({"constrained": "sometimes"})

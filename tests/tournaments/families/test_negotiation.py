@@ -1,4 +1,5 @@
 import asyncio
+import json
 import random
 
 import pytest
@@ -121,3 +122,86 @@ def test_whole_conduct_is_never_exported_as_one_reply_and_every_set_says_who_ran
     assert not by["outcome"].exportable and not by["ethics"].exportable
     assert by["outcome"].ranked_by.startswith("rule") and by["ethics"].ranked_by == "referees:r1"
     assert all(rs.ranked_by for rs in res.ranked_sets)
+
+
+# -- constrained turns and the no-deal rule (issue 13: every embedded-model negotiation was a 0-0 draw) --
+
+def test_a_json_turn_is_checked_like_a_keyword_turn():
+    mine = '{"action": "propose", "say": "half each?", "you_get": {"books": 2, "hats": 0, "balls": 1}}'
+    turn = parse_turn(mine, 0, SETUP, 2, None)
+    assert turn.say == ["half each?"]
+    assert turn.proposal == [{"books": 2, "hats": 0, "balls": 1}, {"books": 0, "hats": 1, "balls": 2}]
+    assert parse_turn('{"action": "accept", "say": "", "you_get": {}}', 1, SETUP, 2, (0, [])).accept
+    with pytest.raises(FormatError, match="no proposal"):
+        parse_turn('{"action": "accept", "say": "ok"}', 1, SETUP, 2, None)
+    with pytest.raises(FormatError, match="hands out"):
+        parse_turn('{"action": "propose", "say": "", "you_get": {"books": 3, "hats": 0, "balls": 0}}', 0, SETUP, 2, None)
+
+
+def test_the_turn_schema_offers_accept_only_when_there_is_something_to_accept():
+    from tournaments.families.negotiation import turn_schema
+    first = json.loads(turn_schema(SETUP, 2, 0, None).schema)
+    assert first["properties"]["action"]["enum"] == ["propose", "pass"]
+    assert first["properties"]["you_get"]["properties"]["balls"]["enum"] == [0, 1, 2, 3]
+    answer = json.loads(turn_schema(SETUP, 2, 1, (0, [])).schema)
+    assert "accept" in answer["properties"]["action"]["enum"]
+    assert "accept" not in json.loads(turn_schema(SETUP, 2, 0, (0, [])).schema)["properties"]["action"]["enum"]
+    assert set(json.loads(turn_schema(SETUP, 3, 0, None).schema)["properties"]["shares"]["required"]) == {
+        "P1", "P2", "P3"}
+
+
+def test_a_json_deal_is_decisive_and_the_calls_carry_the_schema():
+    ctx = neg_ctx(["PASS"], ["ACCEPT"])
+    items = items_of(ctx)
+    first = next(iter(items))
+    mine = {t: (n if t == first else 0) for t, n in items.items()}  # P1 takes one kind, P2 the rest
+    ctx = neg_ctx([json.dumps({"action": "propose", "say": "deal?", "you_get": mine})],
+                  [json.dumps({"action": "accept", "say": "deal", "you_get": mine})])
+    seen = []
+
+    class Spy:  # records the request that reaches the backend
+        def __init__(self, inner):
+            self.inner, self.key, self.instant = inner, inner.key, True
+
+        async def complete(self, request):
+            seen.append(json.loads(request.constraint.schema))
+            return await self.inner.complete(request)
+
+        def classify(self, exc):
+            return self.inner.classify(exc)
+
+        async def aclose(self):
+            return None
+
+    for name in ("p1", "p2"):
+        ctx.gateway._backends[name] = Spy(ctx.gateway.backend(name))
+    res = asyncio.run(create_family("negotiation", {}).play(ctx))
+    assert res.details["deal"] is not None and res.outcome.ranked_by.startswith("rule")
+    assert len(set(res.details["adjusted"])) == 2  # decisive: each got its own value
+    assert all('"action"' in c.messages[0]["content"] for c in ctx.calls if c.role == "player")
+    # P1 had nothing to accept; P2 answered a standing proposal, so it could accept
+    assert [sorted(s["properties"]["action"]["enum"]) for s in seen] == [["pass", "propose"],
+                                                                          ["accept", "pass", "propose"]]
+
+
+def test_no_deal_ranks_the_player_who_offered_the_other_more():
+    ctx = neg_ctx(["PASS"], ["PASS"])
+    items = items_of(ctx)
+    half = {t: n // 2 for t, n in items.items()}
+    greedy = {t: n for t, n in items.items()}
+    ctx = neg_ctx([json.dumps({"action": "propose", "say": "", "you_get": half})],
+                  [json.dumps({"action": "propose", "say": "", "you_get": greedy})])
+    res = asyncio.run(create_family("negotiation", {"rounds": 1}).play(ctx))
+    assert res.details["deal"] is None and res.details["offered"][1] == 0.0 < res.details["offered"][0]
+    assert [e.rank for e in res.outcome.entries] == [0, 1] and res.outcome.rated
+    assert res.details["scores"][0] == round(0.1 * res.details["offered"][0], 4)
+    # equal conduct (nobody offered anything) is a real tie
+    res = asyncio.run(create_family("negotiation", {"rounds": 1}).play(neg_ctx(["PASS"], ["PASS"])))
+    assert [e.rank for e in res.outcome.entries] == [0, 0] and res.details["scores"] == [0.0, 0.0]
+
+
+def test_unconstrained_prompts_keep_the_keyword_lines():
+    ctx = neg_ctx(["PASS"], ["PASS"])
+    asyncio.run(create_family("negotiation", {"rounds": 1, "constrained": False}).play(ctx))
+    prompt = next(c for c in ctx.calls if c.role == "player").messages[0]["content"]
+    assert "PROPOSE: P1" in prompt and '"action"' not in prompt

@@ -396,3 +396,64 @@ def test_real_embedded_model_finishes_with_a_ranked_outcome(tmp_path):
         assert all(0.0 <= e.score <= 1.0 for e in outcome[0].entries)
     finally:
         store.close()
+
+
+# -- formats the backend enforces -----------------------------------------------------------------------
+def _served_match(constrained):
+    """A match whose authors and players are an OpenAI-compatible server that honours formats."""
+    from tests.players.wire import compat
+    from tests.support.fault_server import FaultServer
+
+    def reply(body):
+        fmt = json.dumps(body.get("response_format") or {})
+        if '"examples"' in fmt:
+            return json.dumps(CHALLENGE)
+        if '"validator"' in fmt:
+            code = VALIDATOR.split("```python\n")[1].split("```")[0]
+            return json.dumps({"validator": code, "reference_solution": GOOD.strip("`").removeprefix("python\n")})
+        content = body["messages"][-1]["content"]
+        return VALIDATOR if "validator" in content.lower() and "Solve" not in content else (
+            json.dumps(CHALLENGE) if "original programming challenge" in content else GOOD)
+
+    async def go():
+        async with FaultServer(reply=reply) as srv:
+            vs = [compat(n, srv.openai_url) for n in ("a1", "a2", "p1", "p2")]
+            ctx = make_ctx(vs)
+            result = await create({"constrained": constrained}).play(ctx)
+            await ctx.gateway.aclose()
+            return result, list(srv.bodies)
+    return asyncio.run(go())
+
+
+def test_constrained_authors_are_asked_under_json_schemas_their_parsers_accept():
+    result, bodies = _served_match(True)
+    schemas = [b["response_format"]["json_schema"]["schema"] for b in bodies if "response_format" in b]
+    assert len(schemas) == 4  # two challenges, two validators; solutions stay free code
+    assert result.details["challenge_source"] == "author:a1" or result.details["challenge_source"] == "author:a2"
+    assert result.details["constrained"] == {"challenge": {"calls": 2, "constrained": 2},
+                                             "validator": {"calls": 2, "constrained": 2}}
+    assert all(v["ok"] for v in result.details["validators"])
+
+
+def test_unconstrained_authors_get_no_format():
+    result, bodies = _served_match(False)
+    assert not any("response_format" in b for b in bodies) and "constrained" not in result.details
+    assert result.details["challenge_source"].startswith("author:")
+
+
+def test_json_valid_under_the_schemas_is_what_the_parsers_accept():
+    jsonschema = pytest.importorskip("jsonschema")
+    from tournaments.families.programming.prompts import (
+        VALIDATOR_SCHEMA,
+        challenge_schema,
+    )
+    schema = challenge_schema("pharmacy")
+    jsonschema.validate(CHALLENGE, schema)
+    assert parse_challenge(json.dumps(CHALLENGE), "python").function_name == "remaining"
+    with pytest.raises(jsonschema.ValidationError):  # a name the parser refuses is refused by the schema too
+        jsonschema.validate({**CHALLENGE, "function_name": "Remaining life"}, schema)
+    code = VALIDATOR.split("```python\n")[1].split("```")[0]
+    answer = {"validator": code, "reference_solution": GOOD.strip("`").removeprefix("python\n")}
+    jsonschema.validate(answer, VALIDATOR_SCHEMA)
+    assert parse_validator(json.dumps(answer), "python", "remaining").reference is not None
+    assert create({}).constrained is True

@@ -63,7 +63,8 @@ def test_moves_votes_numbers():
         parse_move("ACTION: fly away", 0, 2, ["offer"])
     assert parse_vote("VOTE: P2", 0, 2) == 1
     with pytest.raises(FormatError):
-        parse_vote("VOTE: P1", 0, 2)  # not yourself
+        parse_vote("VOTE: P1", 0, 3)  # not yourself
+    assert parse_vote("VOTE: P1", 0, 2) == 0  # two players: naming yourself claims the win
     assert parse_number("NUMBER: 3") == 3
     with pytest.raises(FormatError):
         parse_number("eleven, or 42")
@@ -98,11 +99,71 @@ def test_generated_game_is_ranked_played_and_won_by_its_procedure():
 def test_vote_procedure_picks_the_winner():
     ctx = social_ctx(spec_with("vote"), "nonsense", ["SAY: vote for me", "VOTE: P2"], ["SAY: me too", "VOTE: P2"])
     res = asyncio.run(create_family("social", {}).play(ctx))
-    # p1 voted P2; p2 may not vote for itself: re-asked, failed, abstained
-    assert res.details["procedure"]["choices"] == [1, None]
+    # p1 conceded to P2, p2 claimed the win: both votes for P2
+    assert res.details["procedure"]["choices"] == [1, 1]
     assert res.details["scores"] == [0.0, 1.0] and [e.rank for e in res.outcome.entries] == [1, 0]
     assert ("a2", "author", "unparseable") in [(f.variant, f.role, f.kind) for f in res.failures]
+    assert not any(f.role == "player" for f in res.failures)
+
+
+def test_two_players_who_both_claim_the_win_tie_and_an_unreadable_vote_abstains():
+    ctx = social_ctx(spec_with("vote"), "nonsense", ["SAY: me", "VOTE: P1"], ["SAY: me", "VOTE: P2"])
+    res = asyncio.run(create_family("social", {}).play(ctx))
+    assert res.details["scores"] == [0.5, 0.5] and [e.rank for e in res.outcome.entries] == [0, 0]
+    ctx = social_ctx(spec_with("vote"), "nonsense", ["SAY: me", "VOTE: P1"], ["SAY: me", "no idea", "pass"])
+    res = asyncio.run(create_family("social", {}).play(ctx))
+    assert res.details["procedure"]["choices"] == [0, None]  # re-asked once, then a format failure
     assert ("p2", "player", "unparseable") in [(f.variant, f.role, f.kind) for f in res.failures]
+    assert [e.rank for e in res.outcome.entries] == [0, 1]
+
+
+def test_final_choices_are_asked_from_their_closed_list():
+    from arena.records import Constraint
+    from tournaments.families.social.family import NUMBER_CHOICES, vote_choices
+    assert vote_choices(0, 2) == ("VOTE: P1", "VOTE: P2") and vote_choices(0, 3) == ("VOTE: P2", "VOTE: P3")
+    seen = []
+
+    class Spy:  # records the request that reaches the backend
+        def __init__(self, inner):
+            self.inner, self.key, self.instant = inner, inner.key, True
+
+        async def complete(self, request):
+            seen.append(request.constraint)
+            return await self.inner.complete(request)
+
+        def classify(self, exc):
+            return self.inner.classify(exc)
+
+        async def aclose(self):
+            return None
+
+    ctx = social_ctx(spec_with("lowest_unique"), "x", ["SAY: low", "NUMBER: 2"], ["SAY: high", "NUMBER: 5"])
+    ctx.gateway._backends["p1"] = Spy(ctx.gateway.backend("p1"))
+    res = asyncio.run(create_family("social", {}).play(ctx))
+    assert seen[-1] == Constraint(choices=NUMBER_CHOICES)
+    assert res.details["scores"] == [1.0, 0.0] and [e.rank for e in res.outcome.entries] == [0, 1]
+
+
+def test_referee_game_without_any_eligible_referee_is_decided_by_the_players_votes():
+    vs = [variant("a1", "constant", text=spec_with("referee")), variant("p1", "script", script=["SAY: hi", "VOTE: P2"]),
+          variant("p2", "script", script=["SAY: hey", "VOTE: P2"])]
+    ctx = make_ctx(vs, authors=("a1",), players=("p1", "p2"), family="social")
+    res = asyncio.run(create_family("social", {"games": 1, "meta": False}).play(ctx))
+    proc = res.details["procedure"]
+    assert proc["kind"] == "vote" and proc["instead_of"] == "referee" and "no eligible referee" in proc["note"]
+    assert res.outcome.rated and [e.rank for e in res.outcome.entries] == [1, 0]
+    assert res.outcome.ranked_by == "rule"
+
+
+def test_the_spec_schema_describes_what_parse_spec_reads():
+    import jsonschema
+    from tournaments.families.social.spec import SPEC_SCHEMA, spec_json
+    schema = json.loads(SPEC_SCHEMA.schema)
+    for spec in FALLBACK_SPECS[:2]:
+        obj = json.loads(spec_json(spec))
+        obj["roles"] = obj["roles"][:3]
+        jsonschema.validate(obj, schema)
+        assert parse_spec(json.dumps(obj)).title == spec.title
 
 
 def test_invalid_specs_fall_back_to_a_builtin_game():

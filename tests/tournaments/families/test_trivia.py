@@ -4,7 +4,9 @@ import pytest
 
 from arena.engine.family import FamilyOptionError, create_family
 from tests.referees.ctxkit import make_ctx, variant
-from tournaments.families.trivia.family import NO_ANSWER, parse_answer, parse_qa, truth_ranks
+from tournaments.families.trivia import cloze, scoring
+from tournaments.families.trivia.family import NO_ANSWER, QA_SCHEMA, parse_answer, parse_qa, truth_ranks
+from tournaments.families.trivia.pages import LocalPages, Page
 from tournaments.kit.extract import FormatError
 
 QA = "Question: Which mould did Fleming notice in 1928?\nAnswer: Penicillium"
@@ -58,7 +60,7 @@ def test_a_match_rates_authors_and_players_and_records_accuracy():
     outcome = res.outcome
     assert outcome.rated and {e.variant for e in outcome.entries} == {"p1", "p2"}
     answers = [rs for rs in res.ranked_sets if rs.criterion == "answer"]
-    assert len(answers) == 2 and not any(rs.rated for rs in answers)  # rated only through the outcome
+    assert len(answers) == 3 and not any(rs.rated for rs in answers)  # 2 authored + the page's; via the outcome
     assert ("referee", "judging") in sets  # meta-referees ranked r1 vs r2
     assert res.details["page"]["origin"] == "builtin"
     roles = {c.role for c in ctx.calls}
@@ -77,7 +79,8 @@ def test_failed_author_is_a_format_failure_not_a_crash():
 
 
 def test_no_question_at_all_gives_an_unrated_outcome():
-    res = asyncio.run(create_family("trivia", {}).play(trivia_ctx([variant("bad", "constant", text="...")])))
+    res = asyncio.run(create_family("trivia", {"page_questions": 0}).play(
+        trivia_ctx([variant("bad", "constant", text="...")])))
     assert not res.outcome.rated and "no answer ranking" in res.summary
 
 
@@ -110,8 +113,116 @@ def test_unknown_options_are_rejected():
 
 def test_stitched_answer_logs_are_never_exported_and_every_set_says_who_ranked_it():
     authors = [variant("a1", "constant", text=QA), variant("a2", "constant", text="Question: What is it?\nAnswer: it")]
-    res = asyncio.run(create_family("trivia", {"questions": 2}).play(trivia_ctx(authors)))
+    res = asyncio.run(create_family("trivia", {"questions": 2, "page_questions": 0}).play(trivia_ctx(authors)))
     assert not res.outcome.exportable  # every question's answer stitched together answers no one prompt
     answers = [rs for rs in res.ranked_sets if rs.criterion == "answer"]
     assert answers and all(rs.exportable and rs.ranked_by == "referees:r1" for rs in answers)
     assert all(rs.ranked_by for rs in res.ranked_sets)
+
+
+# -- graded by closeness to a reference the page confirms (issue 13: trivia was unrated without referees) --
+
+PAGE = Page("Penicillin", "Alexander Fleming noticed in 1928 that a mould, later identified as Penicillium, killed "
+                          "the bacteria around it. Howard Florey and Ernst Chain turned it into a medicine.", "test")
+
+
+def graded(p1, p2, authors, options=None, referees=(), **kw):
+    fam = create_family("trivia", {"questions": len(authors), "page_questions": 0, **(options or {})})
+    fam.source = LocalPages("test", [PAGE])
+    ctx = trivia_ctx(authors, referees=referees, p1=p1, p2=p2, **kw)
+    return ctx, asyncio.run(fam.play(ctx))
+
+
+def test_closeness_needs_a_reference_the_page_confirms():
+    assert scoring.verified("Penicillium", "Which mould did Fleming notice?", PAGE.text)
+    assert not scoring.verified("Aspergillus", "Which mould did Fleming notice?", PAGE.text)  # not on the page
+    assert not scoring.verified("Fleming", "What did Fleming notice?", PAGE.text)  # the question gives it away
+    assert not scoring.verified(NO_ANSWER, "Which mould did Fleming notice?", PAGE.text)
+    assert scoring.closeness("It is Penicillium.", "Penicillium") == 1.0  # filler words carry no fact
+    assert scoring.closeness("Aspergillus", "Penicillium") == 0.0
+    # naming every guess at once cannot buy the win: precision falls
+    assert scoring.closeness("Penicillium Aspergillus Mucor Rhizopus", "Penicillium") == 0.4
+    assert 0 < scoring.closeness("Ernst", "Ernst Chain") < 1
+
+
+def test_a_right_answer_beats_a_wrong_one_without_any_referee():
+    ctx, res = graded("It is Penicillium", "Aspergillus", [variant("a1", "constant", text=QA)])
+    assert res.outcome.rated and [e.rank for e in res.outcome.entries] == [0, 1]
+    assert res.outcome.ranked_by == "closeness" and [e.score for e in res.outcome.entries] == [1.0, 0.0]
+    answers = [rs for rs in res.ranked_sets if rs.criterion == "answer"]
+    assert len(answers) == 1 and answers[0].exportable and not answers[0].rated
+    assert answers[0].ranked_by == "closeness" and [e.rank for e in answers[0].entries] == [0, 1]
+    assert res.details["grading"][0]["verified"] is True
+    assert not any(c.role == "referee" for c in ctx.calls)
+
+
+def test_equal_answers_tie_and_an_unconfirmed_reference_grades_nothing():
+    _, res = graded("Penicillium", "penicillium!", [variant("a1", "constant", text=QA)])
+    assert res.outcome.rated and [e.rank for e in res.outcome.entries] == [0, 0]  # really equal: a tie
+    wrong_ref = "Question: Which mould did Fleming notice in 1928?\nAnswer: Aspergillus"
+    _, res = graded("Penicillium", "Aspergillus", [variant("a1", "constant", text=wrong_ref)])
+    assert res.details["grading"][0]["verified"] is False  # the page does not say so: no truth, no referee
+    assert not res.outcome.rated and "no answer ranking" in res.summary
+
+
+def test_samples_put_every_answer_of_every_seat_in_one_set():
+    ctx, res = graded("Penicillium", "Aspergillus", [variant("a1", "constant", text=QA)], samples=3)
+    answers = [rs for rs in res.ranked_sets if rs.criterion == "answer"][0]
+    assert [e.variant for e in answers.entries] == ["p1"] * 3 + ["p2"] * 3
+    assert len([c for c in ctx.calls if c.role == "player"]) == 6
+    assert [e.score for e in res.outcome.entries] == [1.0, 0.0]
+
+
+def test_no_player_prompt_shows_a_reference_answer():
+    ctx, res = graded("Penicillium", "Aspergillus", [variant("a1", "constant", text=QA)], {"page_questions": 1})
+    blank = res.details["page_questions"][0]
+    references = ["Penicillium", blank["answer"]]
+    player_prompts = [m["content"] for c in ctx.calls if c.role == "player" for m in c.messages]
+    assert len(player_prompts) == 4 and not any(r in p for r in references for p in player_prompts)
+
+
+def test_the_page_writes_a_verified_fill_in_question_that_decides_alone():
+    import random
+    q, ref = cloze.cloze(PAGE.text, random.Random(3))
+    assert cloze.BLANK in q and ref in PAGE.text and ref not in q
+    assert cloze.cloze("no names or numbers here at all, just a long lower-case sentence.", random.Random(1)) is None
+    # no author: the page's question alone rates the players, by closeness to the blanked words
+    fam = create_family("trivia", {"questions": 1})
+    fam.source = LocalPages("test", [PAGE])
+    ctx = trivia_ctx([variant("bad", "constant", text="...")], referees=())
+    asked = asyncio.run(fam.play(ctx)).details["page_questions"][0]
+    fam = create_family("trivia", {"questions": 1})
+    fam.source = LocalPages("test", [PAGE])
+    res = asyncio.run(fam.play(trivia_ctx([variant("bad", "constant", text="...")], referees=(),
+                                          p1=asked["answer"], p2="no idea")))
+    assert res.outcome.rated and res.outcome.ranked_by == "closeness"
+    assert [e.rank for e in res.outcome.entries] == [0, 1]
+
+
+def test_the_authored_pair_is_asked_under_a_json_schema_unless_unconstrained():
+    seen = []
+
+    class Spy:  # records what reaches the backend: the family's request, not our re-implementation
+        def __init__(self, inner):
+            self.inner, self.key, self.instant = inner, inner.key, True
+
+        async def complete(self, request):
+            seen.append(request.constraint)
+            return await self.inner.complete(request)
+
+        def classify(self, exc):
+            return self.inner.classify(exc)
+
+        async def aclose(self):
+            return None
+
+    for constrained in (True, False):
+        seen.clear()
+        fam = create_family("trivia", {"questions": 1, "constrained": constrained})
+        fam.source = LocalPages("test", [PAGE])
+        ctx = trivia_ctx([variant("a1", "constant", text='{"question": "Which mould did Fleming see?", '
+                                                          '"short_answer": "Penicillium"}')])
+        ctx.gateway._backends["a1"] = Spy(ctx.gateway.backend("a1"))
+        res = asyncio.run(fam.play(ctx))
+        assert res.details["questions"][0]["answer"] == "Penicillium"
+        assert (seen[0] == QA_SCHEMA) is constrained and (seen[0] is None) is not constrained

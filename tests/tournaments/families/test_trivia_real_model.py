@@ -1,4 +1,4 @@
-"""One short trivia match on the embedded SmolLM2-135M (about 6-10 calls; well under a minute on 2 cores)."""
+"""One short trivia match on the embedded SmolLM2-135M (about 6-10 calls; well under a minute on 2 quiet cores)."""
 import asyncio
 
 import pytest
@@ -21,15 +21,16 @@ def test_one_trivia_match_on_the_real_model():
     vs = [BUILTIN_VARIANTS["smol-cold"], BUILTIN_VARIANTS["smol-warm"], judge]
     ctx = make_ctx(vs, seats=("smol-cold", "smol-warm"), referees=("judge",), authors=("smol-cold",),
                    players=("smol-cold", "smol-warm"), family="trivia")
-    fam = create_family("trivia", {"questions": 1, "page_chars": 400, "question_tokens": 48, "answer_tokens": 16,
+    fam = create_family("trivia", {"questions": 1, "page_chars": 400, "question_tokens": 80, "answer_tokens": 16,
                                    "verdict_tokens": 8, "meta": False})
     res = asyncio.run(fam.play(ctx))
     assert res.status == "finished" and res.outcome is not None
     assert {c.role for c in ctx.calls} <= {"author", "player", "referee"}
     assert all(c.error is None for c in ctx.calls)
-    if res.details["questions"]:  # the model wrote a usable question: it was answered and judged
-        assert {c.role for c in ctx.calls} == {"author", "player", "referee"}
-        verdicts = res.details["panels"][0]["judgments"][0]["verdicts"]
-        assert len(verdicts) == 2 and {v["first"] for v in verdicts} == {"smol-cold", "smol-warm"}
-    else:  # it did not: a recorded format failure, an unrated outcome, never a crash
-        assert [f.role for f in res.failures] == ["author"] and not res.outcome.rated
+    # the authored pair is asked under its JSON schema, which the grammar enforces: it always parses
+    authored = [c for c in ctx.calls if c.role == "author"]
+    assert len(authored) == 1 and authored[0].constrained
+    assert len(res.details["questions"]) == 1 and not [f for f in res.failures if f.role == "author"]
+    # the page's own fill-in question is graded by closeness: the outcome is rated without any referee verdict
+    assert res.details["page_questions"] and res.outcome.rated
+    assert any(g["verified"] for g in res.details["grading"])

@@ -83,3 +83,29 @@ def test_a_move_corrected_on_a_reprompt_is_kept_as_a_legal_move_preference():
 
 def test_score_text():
     assert [score_text(s) for s in ([1.0, 0.0], [0.0, 1.0], [0.5, 0.5])] == ["1-0", "0-1", "½-½"]
+
+
+def test_constrained_play_asks_every_move_under_the_legal_list_and_records_it():
+    from tests.players.wire import compat
+    from tests.support.fault_server import FaultServer
+
+    async def go():
+        async with FaultServer(text="2") as srv:  # an OpenAI-compatible server that honours formats
+            vs = [compat(n, srv.openai_url) for n in ("red", "blue")]
+            m = ScheduledMatch("m1", "t", "race", ("red", "blue"), 0, 0, 0, 1)
+            ctx = MatchContext(match=m, gateway=Gateway({v.name: v for v in vs}))
+            result = await play_game(ctx, Race(), max_retries=2, max_tokens=4, constrained=True)
+            await ctx.gateway.aclose()
+            return result, ctx, list(srv.bodies)
+
+    result, ctx, bodies = asyncio.run(go())
+    assert result.summary == "1-0 Red reaches 5" and result.failures == []
+    assert all(b["response_format"]["json_schema"]["schema"]["properties"]["answer"]["enum"] == ["1", "2"]
+               for b in bodies) and len(bodies) == 5
+    assert all(c.constrained for c in ctx.calls)
+    assert result.details["constrained"] == {"move": {"calls": 5, "constrained": 5}}
+
+
+def test_unconstrained_play_sends_no_format():
+    result, ctx = _play(("red", ["2", "2", "2"]), ("blue", ["1", "1"]))
+    assert "constrained" not in result.details and not any(c.constrained for c in ctx.calls)

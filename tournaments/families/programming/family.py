@@ -5,7 +5,8 @@ One match, in order (every model-written program runs only in the sandbox, refer
 
 1. Challenge. Each author (ctx.authors, else the model seats) writes a challenge for a domain
    drawn from the match seed, as JSON (title, domain, description, function_name,
-   signature, examples). Unusable output is re-asked once with the reason, then dropped
+   signature, examples); with `constrained` (the default) under a JSON schema the backend
+   enforces, so does the validator (details["constrained"] counts the calls held to it). Unusable output is re-asked once with the reason, then dropped
    (FormatFailure). Referees rank the usable ones (RankedSet role=author,
    criterion="challenge"; dropped ones rank below); the best is played. If no author
    wrote a usable one, a built-in challenge (tournaments/families/programming/challenges.py) is played and
@@ -42,7 +43,14 @@ from typing import Any
 
 from arena.engine.family import FamilyOptionError, family_options
 from arena.engine.match import gather_calls
-from arena.records import PLAYER, Entry, FormatFailure, MatchResult, RankedSet
+from arena.records import (
+    PLAYER,
+    Constraint,
+    Entry,
+    FormatFailure,
+    MatchResult,
+    RankedSet,
+)
 from arena.schema import setting
 from referees.aggregate import dense_ranks
 from referees.meta import keep_panel
@@ -55,8 +63,10 @@ from tournaments.families.programming.prompts import (
     RUBRIC_CHALLENGE,
     RUBRIC_SOLUTION,
     RUBRIC_VALIDATOR,
+    VALIDATOR_SCHEMA,
     Challenge,
     challenge_prompt,
+    challenge_schema,
     from_builtin,
     parse_challenge,
     parse_solution,
@@ -97,6 +107,9 @@ class ProgrammingFamily:
     limits: Limits = field(default_factory=Limits)
     meta: bool = True
     notes: tuple[str, ...] = ()  # e.g. a configured language skipped on this host
+    # Authors write challenges and validators under JSON schemas their parsers accept, enforced by
+    # the backend (a grammar, structured outputs, a forced tool): a small model's JSON parses.
+    constrained: bool = True
 
     name: str = NAME
     open_ended: bool = True
@@ -129,7 +142,9 @@ class ProgrammingFamily:
         prompt = [{"role": "user", "content": ctx.task_prompt(challenge_prompt(domain, language))}]
         attempts = await propose(ctx, authors, prompt, lambda t, a: parse_challenge(t, language, a),
                                  max_tokens=self.author_tokens, retries=self.retries, what="challenge",
-                                 failures=failures)
+                                 failures=failures, details=details,
+                                 constraint=Constraint.json_schema(challenge_schema(domain)) if self.constrained
+                                 else None)
         details["challenges"] = [{"author": a.variant, "ok": a.ok, "reasons": a.reasons,
                                   "title": a.value.title if a.ok else None} for a in attempts]
         if not any(a.ok for a in attempts):
@@ -153,7 +168,7 @@ class ProgrammingFamily:
 
     # -- 2. validators -----------------------------------------------------------------------------------
     async def _validators(self, ctx, authors, challenge: Challenge, failures, details, sets) -> list[Validator]:
-        prompt = [{"role": "user", "content": ctx.task_prompt(validator_prompt(challenge))}]
+        prompt = [{"role": "user", "content": ctx.task_prompt(validator_prompt(challenge, self.constrained))}]
 
         async def check(text: str, author: str) -> Validator:
             draft = parse_validator(text, challenge.language, challenge.function_name)
@@ -162,7 +177,8 @@ class ProgrammingFamily:
             return validator
 
         attempts = await propose(ctx, authors, prompt, check, max_tokens=self.author_tokens, retries=self.retries,
-                                 what="validator", failures=failures)
+                                 what="validator", failures=failures, details=details,
+                                 constraint=Constraint.json_schema(VALIDATOR_SCHEMA) if self.constrained else None)
         valid: list[Validator] = []
         for k, a in enumerate(attempts):
             if a.ok:
@@ -211,7 +227,8 @@ class ProgrammingFamily:
                           "a sandbox; other cases are held back.",
                 prompt=prompt, rated=False)
             if all(hidden[s] is not None for s in judged):  # scored on the held-out cases the panel never saw
-                acc = accuracy_set(details, panel, dense_ranks([round(hidden[s], 6) for s in judged]))
+                acc = accuracy_set(details, panel, dense_ranks([round(hidden[s], 6) for s in judged]),
+                                   scores=[hidden[s] for s in judged])
                 if acc is not None:
                     sets.append(acc)
             await keep_panel(ctx, panel, "Rank solutions to: " + challenge.title, RUBRIC_SOLUTION, self.meta,
@@ -251,6 +268,7 @@ class ProgrammingOptions(PanelOptions):
     timeout_s: float = setting(5.0, ge=0.5)
     memory_mb: int = setting(256, ge=32)
     meta_judging: bool = True
+    constrained: bool = setting(True, must="true or false")
     tournament_players: Any = setting(None, hidden=True)  # an old internal key: still accepted, not listed
 
 
@@ -281,4 +299,5 @@ def create(options: dict[str, Any]) -> ProgrammingFamily:
         limits=Limits(opts.timeout_s, opts.memory_mb),
         meta=opts.meta_judging,
         notes=tuple(notes),
+        constrained=opts.constrained,
     )

@@ -99,6 +99,31 @@ def challenge_prompt(domain: str, language: str) -> str:
         f'"examples": ["name(...) == expected", "..."]}}')
 
 
+def challenge_schema(domain: str) -> dict[str, Any]:
+    """The JSON schema a constrained author's challenge is written under: the keys parse_challenge
+    reads, in the order the prompt gives them ("required" keeps that order for a grammar), sized so
+    the whole object fits in the author's token budget (a cut-off object would not parse)."""
+    text = {"type": "string"}
+    return {"type": "object", "additionalProperties": False,
+            "required": ["title", "domain", "description", "function_name", "signature", "examples"],
+            "properties": {
+                "title": {**text, "minLength": 3, "maxLength": 80},
+                "domain": {"type": "string", "enum": [domain]},
+                # longer than the prompt's placeholder, which a small model copies (11 words: too short)
+                "description": {**text, "minLength": 100, "maxLength": 400},
+                "function_name": {"type": "string", "pattern": "^[a-z_][a-z0-9_]{2,40}$"},
+                "signature": {**text, "minLength": 8, "maxLength": 120},
+                "examples": {"type": "array", "items": {**text, "minLength": 3, "maxLength": 100},
+                             "minItems": 1, "maxItems": 3}}}
+
+
+# What a constrained validator answer is (parse_validator reads this JSON as well as fenced blocks).
+VALIDATOR_SCHEMA: dict[str, Any] = {
+    "type": "object", "additionalProperties": False, "required": ["validator", "reference_solution"],
+    "properties": {"validator": {"type": "string", "minLength": 40},
+                   "reference_solution": {"type": "string", "minLength": 10}}}
+
+
 def parse_challenge(text: str, language: str, author: str | None = None) -> Challenge:
     obj = last_json_object(text)
     if len(obj) == 1 and isinstance(next(iter(obj.values())), dict):  # {"challenge": {...}}
@@ -134,7 +159,7 @@ def parse_challenge(text: str, language: str, author: str | None = None) -> Chal
 
 
 # -- authors: validators ------------------------------------------------------------------------------------
-def validator_prompt(challenge: Challenge) -> str:
+def validator_prompt(challenge: Challenge, constrained: bool = False) -> str:
     fn = challenge.function_name
     fence = "python" if challenge.language == "python" else "javascript"
     if challenge.language == "python":
@@ -148,8 +173,11 @@ def validator_prompt(challenge: Challenge) -> str:
             'cases and invalid input: {"args": [arguments of one call], "expected": the return value} or '
             '{"args": [...], "raises": true} for input that must raise an error; add "edge": true to edge cases. '
             f"Compute expected values in the program if you like. Finish by printing exactly one line: {emit}\n"
-            f"Reply with two fenced code blocks: first ```{fence} the validator```, then ```{fence} a correct "
-            f"reference solution defining {fn}```.")
+            + (f'Reply with one JSON object: {{"validator": "import json\\ncases = [...]\\n{emit.replace(chr(34), chr(92) + chr(34))}", '
+               f'"reference_solution": "def {fn}(...):\\n    ..."}} (the code as JSON strings, newlines as \\n).'
+               if constrained else
+               f"Reply with two fenced code blocks: first ```{fence} the validator```, then ```{fence} a correct "
+               f"reference solution defining {fn}```."))
 
 
 @dataclass

@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from arena.records import Constraint
 from tournaments.kit.extract import FormatError, json_objects, pick
 
 PROCEDURES = ("vote", "lowest_unique", "referee")
@@ -173,6 +174,25 @@ FALLBACK_SPECS: list[GameSpec] = [
              win_condition="the player who best achieves their goal while finding the truth wins",
              procedure="referee"),
 ]
+
+
+def _text(lo: int, hi: int) -> dict[str, Any]:
+    return {"type": "string", "minLength": lo, "maxLength": hi}
+
+
+# A spec as JSON, for backends that enforce a schema (parse_spec reads it; bounds within GameSpec's,
+# tighter where a long field would run past the author's token budget).
+SPEC_SCHEMA = Constraint.json_schema({
+    "type": "object", "additionalProperties": False,
+    "required": ["title", "premise", "roles", "actions", "turns", "win_condition", "procedure"],
+    "properties": {
+        "title": _text(3, 60), "premise": _text(10, 240),
+        "roles": {"type": "array", "minItems": 1, "maxItems": 3, "items": {
+            "type": "object", "additionalProperties": False, "required": ["name", "goal", "private_info"],
+            "properties": {"name": _text(1, 30), "goal": _text(3, 120), "private_info": _text(0, 120)}}},
+        "actions": {"type": "array", "minItems": 1, "maxItems": 4, "items": _text(1, 24)},
+        "turns": {"enum": [1, 2, 3]}, "win_condition": _text(5, 160),
+        "procedure": {"enum": list(PROCEDURES)}}})
 
 
 def spec_example() -> str:
