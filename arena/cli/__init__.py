@@ -24,6 +24,7 @@ COMMAND_MODULES = [
     "arena.cli.train",
     "arena.cli.report",
     "arena.cli.usage",
+    "arena.cli.dash.command",
 ]
 
 
@@ -68,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # a bad flag (one line on stderr, from Parser.error) or --help
         return exc.code if isinstance(exc.code, int) else 2
     if not getattr(args, "func", None):
+        if argv is None and not sys.argv[1:] and sys.stdin.isatty() and sys.stdout.isatty():
+            from arena.cli.dash.app import run_app  # `arena` alone in a terminal: the dashboard
+            return run_app(".")
         parser.print_help()
         return 2
     try:

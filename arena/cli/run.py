@@ -47,7 +47,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     display = args.display or default_display()
     from referees.sandbox import allow_weak_sandbox
     allow_weak_sandbox(cfg.allow_weak_sandbox)  # the sandbox refuses model code at weak levels otherwise
-    summary = run(cfg, args.run_dir, view(display), notify=lambda line: print(f"arena: {line}", file=sys.stderr))
+    summary = run(cfg, args.run_dir, view(display, args.run_dir), notify=lambda line: print(f"arena: {line}", file=sys.stderr))
     if display != "none":
         print_summary(summary)
     if summary.stopped:

@@ -124,7 +124,7 @@ def test_rich_dashboard_shows_progress_leaderboard_results_and_models(tmp_path, 
     cfg.write_text(MOCK)
     assert main(["run", str(cfg), "--run-dir", str(tmp_path / "run"), "--display", "rich"]) == 0
     out = capsys.readouterr().out
-    for needle in ("2/2", "leaderboard", "latest results", "running/queued/limit", "mock|-|random", "random vs first"):
+    for needle in ("2/2", "leaderboard", "latest matches", "running/queued/limit", "calls per model", "random vs first"):
         assert needle in out, needle
 
 
