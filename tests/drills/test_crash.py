@@ -34,7 +34,7 @@ model = "mock/random"
 [[variants]]
 name = "author"
 model = "mock/constant"
-text = '{"question": "What is printed?", "program": "print(sum(range(10)))"}'
+text = '{"question": "What is printed?", "program": "total = 0\\nfor i in range(10):\\n    total += i\\nprint(total)"}'
 
 [[variants]]
 name = "fortytwo"

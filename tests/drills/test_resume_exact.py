@@ -45,7 +45,7 @@ def _reply(body: dict) -> str:
     An author's first answer is unusable, so each author is re-asked."""
     messages = [m for m in body["messages"] if m.get("role") != "system"]
     n = int(body.get("seed") or 0) % 97
-    if messages[0].get("content") == AUTHOR_PROMPT:
+    if messages[0].get("content", "").startswith(AUTHOR_PROMPT):
         if len(messages) == 1:
             return "I would rather not."
         return json.dumps({"question": "What is printed?", "program": f"print({n} * 3)"})

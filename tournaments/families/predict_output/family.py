@@ -60,13 +60,18 @@ from tournaments.families.predict_output.programs import BUILTIN_PROGRAMS
 from tournaments.families.predict_output.scoring import normalise, similarity
 from tournaments.kit.authored import rank_proposals
 from tournaments.kit.extract import FormatError, clean_str, code_blocks, last_json_object, pick
-from tournaments.kit.ranking import accuracy_set
+from tournaments.kit.ranking import accuracy_set, verdict_truth_set
 from tournaments.kit.reask import Attempted, ask_checked
 
 NAME = "predict-output"
 MAX_PROGRAM_CHARS = 4000
 MAX_PROGRAM_LINES = 80
-PROGRAM_SCHEMA = {"type": "object", "properties": {"question": {"type": "string"}, "program": {"type": "string"}},
+# Lengths in the schema, so a grammar-constrained small model cannot stop at a one-word "program"
+# (measured on the embedded model without them: most programs were 7 to 22 characters, below the
+# gate's floor). No upper bound: the author's max_tokens bounds it, and llama.cpp's grammar for a
+# bounded string grows with the bound.
+PROGRAM_SCHEMA = {"type": "object", "properties": {"question": {"type": "string", "minLength": 10},
+                                                   "program": {"type": "string", "minLength": 40}},
                   "required": ["question", "program"], "additionalProperties": False}
 
 AUTHOR_PROMPT = (
@@ -76,6 +81,27 @@ AUTHOR_PROMPT = (
     "understanding of Python (control flow, data structures, scoping, evaluation order), not arithmetic "
     "stamina.\n"
     'Reply with one JSON object only: {"question": "...", "program": "print(...)\\n..."}')
+
+
+def author_prompt(example: tuple[str, str] | None) -> str:
+    """The authors' task; with an example program (a 135M model measured on the bare prompt wrote no
+    runnable program in 16 tries: it copied the placeholder or wrote prose), the task is a new one like it."""
+    if example is None:
+        return AUTHOR_PROMPT
+    question, code = example
+    return (f"{AUTHOR_PROMPT}\n\nAn example (do not copy it: write a new program like it, with other numbers, "
+            f"strings or operations):\n{{\"question\": {_json(question)}, \"program\": {_json(code)}}}")
+
+
+def _json(text: str) -> str:
+    import json
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _squash(code: str) -> str:
+    return re.sub(r"\s+", "", code)
+
+
 RUBRIC_QUESTION = ("The better question/program pair is non-trivial, deterministic, has one clear printed answer, "
                    "and tests understanding of the language rather than arithmetic stamina or memorised trivia.")
 RUBRIC_PREDICTION = ("The better prediction is exactly what the program prints; if neither is exact, the closer one "
@@ -165,6 +191,7 @@ class PredictOutputFamily:
     tier: int | str = "auto"
     tier_center: float = 2.0
     fallback: str = "generated"
+    example: bool = True  # show the authors a generated program to vary
 
     name: str = NAME
     open_ended: bool = False
@@ -175,8 +202,9 @@ class PredictOutputFamily:
         sets: list[RankedSet] = []
         k = self.samples or max(1, int(getattr(ctx, "samples", 1) or 1))
         details["samples"] = k
-        prompt = [{"role": "user", "content": AUTHOR_PROMPT}]
-        attempts = await self._propose(ctx, prompt, failures)
+        example = self._example(ctx) if self.example else None
+        prompt = [{"role": "user", "content": author_prompt(example)}]
+        attempts = await self._propose(ctx, prompt, failures, example)
         details["authored"] = [{"author": a.variant, "ok": a.ok, "reasons": a.reasons} for a in attempts]
         to_play = await self._authored(ctx, attempts, prompt, failures, details, sets)
         if to_play:
@@ -209,11 +237,23 @@ class PredictOutputFamily:
         return MatchResult(sets, summary=f"{first.source}: {scores} solved {details['solve_rate']:.2f}",
                            failures=failures, details=details)
 
-    async def _propose(self, ctx, prompt, failures) -> list[Attempted]:
+    @staticmethod
+    def _example(ctx) -> tuple[str, str]:
+        """A generated program of the match's tier shown to the authors, from the training side and
+        apart from the one the fallback would play."""
+        tier = generator.pick_tier(ctx.match.seed, "auto", 2.0)
+        return generator.generate(generator.training_seed(ctx.match.seed * 7919 + 17), tier)
+
+    async def _propose(self, ctx, prompt, failures, example: tuple[str, str] | None = None) -> list[Attempted]:
         constraint = Constraint.json_schema(PROGRAM_SCHEMA) if self.constrained else None
 
         async def check(text: str, author: str) -> Program:
             question, code = parse_program(text)
+            if example is not None and _squash(code) == _squash(example[1]):
+                raise FormatError("the program is the example itself; write a new one (change its numbers, "
+                                  "strings or operations)")
+            if generator.is_heldout(code):  # held-out tasks are never trained on, whoever wrote them
+                raise FormatError("this program falls in the held-out evaluation set; write a different one")
             return await admit(question, code, author=author, memory_mb=self.memory_mb, timeout_s=self.timeout_s,
                                max_output_chars=self.max_output_chars)
 
@@ -283,10 +323,9 @@ class PredictOutputFamily:
                             candidates=[Candidate(p.variant, normalise(p.value) or "(empty)", p.seat)
                                         for p in predictions],
                             rubric=RUBRIC_PREDICTION, criterion="prediction", prompt=prompt, rated=False)
-        acc = accuracy_set(details, panel, dense_ranks([round(p.score, 4) for p in predictions]),
-                           scores=[p.score for p in predictions])
-        if acc is not None:
-            sets.append(acc)
+        truth = dense_ranks([round(p.score, 4) for p in predictions])
+        acc = accuracy_set(details, panel, truth, scores=[p.score for p in predictions])
+        sets += [rs for rs in (acc, verdict_truth_set(panel, truth)) if rs is not None]
         await keep_panel(ctx, panel, "Rank output predictions for: " + program.question, RUBRIC_PREDICTION,
                          self.meta, failures, details, sets)
 
@@ -323,6 +362,7 @@ class PredictOutputOptions(PanelOptions):
     tier: int | Literal["auto"] = setting("auto", must='1, 2, 3, 4 or "auto"')
     tier_center: float = setting(2.0, ge=1.0, le=4.0)
     fallback: Literal["generated", "builtin"] = "generated"
+    example: bool = True  # show the authors a generated program of the match's tier to vary
     tournament_players: Any = setting(None, hidden=True)  # an old internal key: still accepted, not listed
 
 
@@ -345,4 +385,5 @@ def create(options: dict[str, Any]) -> PredictOutputFamily:
         tier=opts.tier,
         tier_center=opts.tier_center,
         fallback=opts.fallback,
+        example=opts.example,
     )
