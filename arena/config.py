@@ -312,8 +312,14 @@ def parse_config(data: dict[str, Any], where: str = "<config>") -> TournamentCon
 
 def load_config(path: str | Path | None) -> TournamentConfig:
     if path is None:
-        # The out-of-the-box run is a first impression: sized to about two minutes on two cores.
-        return parse_config({"families": {"chess": {"max_plies": 40}}}, "<default>")
+        # The out-of-the-box run is a first impression: sized to about two minutes on two cores. With
+        # predict-output beside chess, its export already holds verified pairs of three roles: the
+        # real output over wrong predictions (player), admitted programs by learnability (author) and
+        # the right verdict letter (referee).
+        return parse_config({"tournament": {"families": ["chess", "predict-output"]},
+                             "families": {"chess": {"max_plies": 40},
+                                          "predict-output": {"samples": 2, "author_tokens": 160, "predict_tokens": 48,
+                                                             "meta_judging": False}}}, "<default>")
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"config file not found: {p}")

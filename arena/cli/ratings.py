@@ -123,9 +123,12 @@ def _extra_columns(store: Any, role: str) -> dict[str, dict[str, Any]]:
     """Columns other modules provide when they are installed: diversity, referee accuracy and bias."""
     extra: dict[str, dict[str, Any]] = {}
     try:
-        from arena.training.diversity import variant_diversity
+        from arena.training.diversity import self_similarity, variant_diversity
         for v, d in variant_diversity(store).items():
             extra.setdefault(v, {})["diversity"] = round(d, 3) if isinstance(d, float) else d
+        if role == "player":  # how alike a variant's own k samples are (mode collapse shows here)
+            for v, d in self_similarity(store).items():
+                extra.setdefault(v, {})["self_sim"] = d
     except (ImportError, AttributeError):
         pass
     if role == "referee":

@@ -15,6 +15,8 @@ when preference pairs are chosen (arena/training/export.py).
 """
 from __future__ import annotations
 
+import json
+
 import re
 import zlib
 from collections import Counter
@@ -203,6 +205,22 @@ def variant_diversity(store: "Store", embed: Embedder | None = None) -> dict[str
             for e, r in zip(rs.entries, redundancy(lex, cos)):
                 total[e.variant] = total.get(e.variant, 0.0) + (1.0 - r)
                 count[e.variant] = count.get(e.variant, 0) + 1
+    return {v: round(total[v] / count[v], 4) for v in sorted(total)}
+
+
+def self_similarity(store: "Store") -> dict[str, float]:
+    """Per variant, the mean similarity of its own k samples to one prompt (1.0: it said the same
+    thing every time), over the matches whose family stored it (details["self_similarity"], e.g.
+    predict-output with samples > 1). Rising across loop generations is mode collapse."""
+    total: dict[str, float] = {}
+    count: dict[str, int] = {}
+    for (details,) in store.db.execute("SELECT details FROM matches WHERE status='finished' AND seq >= 0 AND "
+                                       "details LIKE '%self_similarity%'"):
+        sims = (json.loads(details) or {}).get("self_similarity") if details else None
+        for v, x in (sims.items() if isinstance(sims, dict) else ()):
+            if isinstance(x, (int, float)) and not isinstance(x, bool):
+                total[v] = total.get(v, 0.0) + float(x)
+                count[v] = count.get(v, 0) + 1
     return {v: round(total[v] / count[v], 4) for v in sorted(total)}
 
 

@@ -32,20 +32,24 @@ from arena.training.export import ExportOptions, export_dpo
 from arena.training.guard import ANCHOR_RATIO
 from arena.training.train import TrainOptions, TrainResult, read_variant_toml, train
 
-# `arena loop` without a config: the embedded model in two sampling variants plays chess and
-# Connect Four. Even a 135M model's games yield pairs there: every move it corrects on a
-# re-prompt is a verified preference for the legal answer over the unusable ones
-# (tournaments/kit/moves.py), while its referee rankings on open-ended families are mostly ties.
-# Predict-output, a verifiable family it never trains on, is held out. Sized so one iteration
-# stays well under an hour on 2 cores.
+# `arena loop` without a config: the embedded model in two sampling variants plays predict-output
+# and chess. Predict-output gives most of the verified pairs: each seat predicts every program
+# 4 times, the real output is chosen over every distinct wrong prediction, authors (shown a
+# generated example to vary) are ranked by learnability, and the right verdict letter is chosen over
+# the wrong one for the referee. Every move corrected on a chess re-prompt is a verified pair for
+# the legal answer. A separate greedy judge variant referees, since seated players never judge their
+# own match. Held-out programs (a disjoint part of the generator's space) and ordinary questions
+# are the paired evaluation (arena/training/evaluate.py), so no held-out tournament is needed.
 LOOP_DEFAULT = {
-    "tournament": {"name": "loop", "families": ["chess", "connect-four"], "players": ["smol-cold", "smol-warm"],
-                   "rounds": 4, "seed": 7},
+    "tournament": {"name": "loop", "families": ["predict-output", "chess"], "players": ["smol-cold", "smol-warm"],
+                   "referees": ["smol-judge"], "rounds": 7, "seed": 7, "samples": 4},
+    "variants": [{"name": "smol-judge", "model": "local/smollm2-135m", "temperature": 0.0, "max_tokens": 8,
+                  "system": "You are a strict, impartial referee."}],
     # Five re-prompts: each corrected move is a pair, and a 135M model often needs several.
-    "families": {"chess": {"max_plies": 60, "max_retries": 5}, "connect-four": {"max_retries": 5},
-                 "predict-output": {"author_tokens": 192, "predict_tokens": 64, "meta_judging": False}},
+    "families": {"chess": {"max_plies": 40, "max_retries": 5},
+                 "predict-output": {"author_tokens": 160, "predict_tokens": 48, "meta_judging": False}},
 }
-DEFAULT_EVAL_FAMILIES = ("predict-output",)
+DEFAULT_EVAL_FAMILIES: tuple[str, ...] = ()  # `--eval FAMILY,...` adds held-out tournaments
 CONTROLS = ("shuffled",)
 GUARD_RPO_ALPHA = 1.0  # the RPO paper's weight; TRL's docs recommend it too
 

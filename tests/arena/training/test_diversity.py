@@ -94,3 +94,26 @@ def test_variant_diversity_is_shown_next_to_ratings(tmp_path, capsys):
 def test_same_text_ignores_only_whitespace():
     assert diversity.same_text("The  answer\n is 4 ", "The answer is 4")
     assert not diversity.same_text("The answer is 4", "the answer is 4")
+
+
+def test_self_similarity_of_a_variants_own_samples_is_shown_next_to_its_rating(tmp_path, capsys):
+    import time
+
+    from arena.cli import main
+    from arena.engine.store import Store
+    from arena.records import Entry, MatchResult, RankedSet, ScheduledMatch
+    from arena.training.diversity import self_similarity
+    store = Store(tmp_path)
+    store.ensure_tournament("t", "t", {"name": "t"}, 2, {})
+    for seq, sims in enumerate(({"a": 1.0, "b": 0.2}, {"a": 0.8, "b": 0.4})):
+        m = ScheduledMatch(f"m{seq}", "t", "quiz", ("a", "b"), 0, 0, seq, seq)
+        rs = RankedSet("player", [{"role": "user", "content": "q"}], [Entry("a", "x", 0, 1.0), Entry("b", "y", 1, 0.0)])
+        store.commit_match(m, MatchResult([rs], details={"self_similarity": sims}), [], [], time.time())
+    assert self_similarity(store) == {"a": 0.9, "b": 0.3}
+    from arena.engine.ratings import RatingBook, replay_rows
+    book = RatingBook()
+    store.replace_ratings(book.all, replay_rows(store.iter_ranked_sets(), book))
+    store.close()
+    assert main(["ratings", "--run-dir", str(tmp_path), "--family", "*"]) == 0
+    out = capsys.readouterr().out
+    assert "self_sim" in out and "0.90" in out and "0.30" in out
