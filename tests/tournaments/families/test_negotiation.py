@@ -8,6 +8,7 @@ from arena.engine.family import FamilyOptionError, create_family
 from tests.referees.ctxkit import make_ctx, variant
 from tournaments.families.negotiation import Setup, make_setup, parse_allocation, parse_turn
 from tournaments.kit.extract import FormatError
+from tests.support.spy import spy_on
 
 ITEMS = {"books": 2, "hats": 1, "balls": 3}
 SETUP = Setup(dict(ITEMS), [{"books": 1, "hats": 5, "balls": 2}, {"books": 4, "hats": 0, "balls": 1}])
@@ -157,25 +158,10 @@ def test_a_json_deal_is_decisive_and_the_calls_carry_the_schema():
     mine = {t: (n if t == first else 0) for t, n in items.items()}  # P1 takes one kind, P2 the rest
     ctx = neg_ctx([json.dumps({"action": "propose", "say": "deal?", "you_get": mine})],
                   [json.dumps({"action": "accept", "say": "deal", "you_get": mine})])
-    seen = []
 
-    class Spy:  # records the request that reaches the backend
-        def __init__(self, inner):
-            self.inner, self.key, self.instant = inner, inner.key, True
-
-        async def complete(self, request):
-            seen.append(json.loads(request.constraint.schema))
-            return await self.inner.complete(request)
-
-        def classify(self, exc):
-            return self.inner.classify(exc)
-
-        async def aclose(self):
-            return None
-
-    for name in ("p1", "p2"):
-        ctx.gateway._backends[name] = Spy(ctx.gateway.backend(name))
+    requests = spy_on(ctx, "p1", "p2")
     res = asyncio.run(create_family("negotiation", {}).play(ctx))
+    seen = [json.loads(r.constraint.schema) for r in requests]
     assert res.details["deal"] is not None and res.outcome.ranked_by.startswith("rule")
     assert len(set(res.details["adjusted"])) == 2  # decisive: each got its own value
     assert all('"action"' in c.messages[0]["content"] for c in ctx.calls if c.role == "player")

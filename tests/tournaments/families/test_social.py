@@ -8,6 +8,7 @@ from tests.referees.ctxkit import make_ctx, variant
 from tournaments.families.social.family import parse_move, parse_number, parse_vote
 from tournaments.families.social.spec import FALLBACK_SPECS, GameSpec, parse_spec
 from tournaments.kit.extract import FormatError
+from tests.support.spy import spy_on
 
 SPEC_LINES = """Here is my game!
 TITLE: Harbour Auction
@@ -121,26 +122,11 @@ def test_final_choices_are_asked_from_their_closed_list():
     from arena.records import Constraint
     from tournaments.families.social.family import NUMBER_CHOICES, vote_choices
     assert vote_choices(0, 2) == ("VOTE: P1", "VOTE: P2") and vote_choices(0, 3) == ("VOTE: P2", "VOTE: P3")
-    seen = []
-
-    class Spy:  # records the request that reaches the backend
-        def __init__(self, inner):
-            self.inner, self.key, self.instant = inner, inner.key, True
-
-        async def complete(self, request):
-            seen.append(request.constraint)
-            return await self.inner.complete(request)
-
-        def classify(self, exc):
-            return self.inner.classify(exc)
-
-        async def aclose(self):
-            return None
 
     ctx = social_ctx(spec_with("lowest_unique"), "x", ["SAY: low", "NUMBER: 2"], ["SAY: high", "NUMBER: 5"])
-    ctx.gateway._backends["p1"] = Spy(ctx.gateway.backend("p1"))
+    requests = spy_on(ctx, "p1")
     res = asyncio.run(create_family("social", {}).play(ctx))
-    assert seen[-1] == Constraint(choices=NUMBER_CHOICES)
+    assert requests[-1].constraint == Constraint(choices=NUMBER_CHOICES)
     assert res.details["scores"] == [1.0, 0.0] and [e.rank for e in res.outcome.entries] == [0, 1]
 
 

@@ -8,6 +8,7 @@ from tournaments.families.trivia import cloze, scoring
 from tournaments.families.trivia.family import NO_ANSWER, QA_SCHEMA, parse_answer, parse_qa, truth_ranks
 from tournaments.families.trivia.pages import LocalPages, Page
 from tournaments.kit.extract import FormatError
+from tests.support.spy import spy_on
 
 QA = "Question: Which mould did Fleming notice in 1928?\nAnswer: Penicillium"
 
@@ -200,29 +201,13 @@ def test_the_page_writes_a_verified_fill_in_question_that_decides_alone():
 
 
 def test_the_authored_pair_is_asked_under_a_json_schema_unless_unconstrained():
-    seen = []
-
-    class Spy:  # records what reaches the backend: the family's request, not our re-implementation
-        def __init__(self, inner):
-            self.inner, self.key, self.instant = inner, inner.key, True
-
-        async def complete(self, request):
-            seen.append(request.constraint)
-            return await self.inner.complete(request)
-
-        def classify(self, exc):
-            return self.inner.classify(exc)
-
-        async def aclose(self):
-            return None
-
     for constrained in (True, False):
-        seen.clear()
         fam = create_family("trivia", {"questions": 1, "constrained": constrained})
         fam.source = LocalPages("test", [PAGE])
         ctx = trivia_ctx([variant("a1", "constant", text='{"question": "Which mould did Fleming see?", '
                                                           '"short_answer": "Penicillium"}')])
-        ctx.gateway._backends["a1"] = Spy(ctx.gateway.backend("a1"))
+        requests = spy_on(ctx, "a1")
         res = asyncio.run(fam.play(ctx))
         assert res.details["questions"][0]["answer"] == "Penicillium"
+        seen = [r.constraint for r in requests]
         assert (seen[0] == QA_SCHEMA) is constrained and (seen[0] is None) is not constrained
