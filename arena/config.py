@@ -313,9 +313,8 @@ def parse_config(data: dict[str, Any], where: str = "<config>") -> TournamentCon
 def load_config(path: str | Path | None) -> TournamentConfig:
     if path is None:
         # The out-of-the-box run is a first impression: sized to about two minutes on two cores. With
-        # predict-output beside chess, its export already holds verified pairs of three roles: the
-        # real output over wrong predictions (player), admitted programs by learnability (author) and
-        # the right verdict letter (referee).
+        # predict-output beside chess its export holds verified pairs: the real output over wrong
+        # predictions (player), the right verdict letter (referee), admitted programs (author).
         return parse_config({"tournament": {"families": ["chess", "predict-output"]},
                              "families": {"chess": {"max_plies": 40},
                                           "predict-output": {"samples": 2, "author_tokens": 160, "predict_tokens": 48,

@@ -66,16 +66,16 @@ def loop_figures(loop_dir: Path, cpu_s: float, wall_s: float) -> list[dict[str, 
                     f"{cpu_s / 60:.1f} min, training, control arm and evaluation included; reference: main "
                     f"before this work (issue 13)"),
         figure("loop_minutes_per_iteration", wall_s / 60, "min", None, None, "<= 30", wall_s / 60 <= 30,
-               note="one default iteration with the shuffled control arm and the paired evaluation"),
+               note="one `arena loop --iterations 1 --control shuffled`: tournament, guard, child and control training, paired evaluation, and the last tournament that rates the child (its new pairings only)"),
     ]
     evaluation = gen / "eval.json"
     if not evaluation.is_file():
         return figs
     report = json.loads(evaluation.read_text())
     diffs = report.get("diffs", {})
-    vs_control = diffs.get("child-control", {}).get("predict similarity")
+    vs_control = diffs.get("child-control", {}).get("predict-output similarity")
     for arm, name in (("child", "loop_heldout_lift"), ("control", "loop_control_lift")):
-        d = diffs.get(arm, {}).get("predict similarity")
+        d = diffs.get(arm, {}).get("predict-output similarity")
         if not d:
             continue
         met = None
