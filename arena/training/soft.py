@@ -23,7 +23,13 @@ from typing import Any
 from arena.errors import UserError
 from arena.files import output_path, text_output
 from arena.records import ROLES, RankedSet
-from arena.training.export import ExportOptions, Unleashed, normalize_prompt, stored_family_settings
+from arena.training.export import (
+    ExportOptions,
+    Unleashed,
+    normalize_prompt,
+    stored_family_settings,
+    tournament_matches,
+)
 
 
 @dataclass
@@ -77,10 +83,7 @@ def soft_row(rs: RankedSet, *, family: str, match_id: str, unleashed: bool, skip
 def iter_soft(store: Any, opts: ExportOptions, stats: SoftStats) -> Iterator[dict[str, Any]]:
     stored_unleashed, fam_options = stored_family_settings(store)
     is_unleashed = Unleashed({**stored_unleashed, **opts.unleashed}, fam_options)
-    only = None
-    if opts.tournament_id:
-        only = {r[0] for r in store.db.execute("SELECT id FROM matches WHERE tournament_id=?",
-                                               (opts.tournament_id,))}
+    only = tournament_matches(store, opts.tournament_id) if opts.tournament_id else None
     for match_id, family, rs in store.iter_ranked_sets():
         if only is not None and match_id not in only:
             continue
