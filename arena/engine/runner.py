@@ -174,7 +174,7 @@ async def run_tournament(cfg: TournamentConfig, run_dir: str | Path, view: ViewF
                                 cfg.variant_definitions())
         if note and notify is not None:
             notify(note)
-        stale = store.renumber(tid, [m.match_id for m in schedule])
+        store.renumber(tid, [m.match_id for m in schedule])  # matches outside it are no longer read
         done = store.finished_ids(tid)
         todo = [m for m in schedule if m.match_id not in done]
         state = RunState(tid, len(schedule), len(schedule) - len(todo), live_ratings=bool(getattr(view, "live_ratings", False)))
@@ -182,7 +182,7 @@ async def run_tournament(cfg: TournamentConfig, run_dir: str | Path, view: ViewF
             todo = todo[:max_matches]
         # The live leaderboard starts from what is stored. TrueSkill costs ~1 ms per ranked set,
         # so without a dashboard to show it the ratings are only computed once, at the end.
-        for _, fam, rs in store.iter_ranked_sets(skip=stale) if state.live_ratings else ():
+        for _, fam, rs in store.iter_ranked_sets() if state.live_ratings else ():
             state.book.apply(fam, rs)
         gw = gateway or make_gateway(cfg, run_dir)
         if gateway is None:  # the budget is the tournament's, over all its runs
@@ -193,7 +193,7 @@ async def run_tournament(cfg: TournamentConfig, run_dir: str | Path, view: ViewF
             with shown:
                 await _play_all(cfg, families, todo, store, gw, state, shown)
                 book = RatingBook()  # replayed in schedule order, the history streamed into the store
-                store.replace_ratings(book.all, replay_rows(store.iter_ranked_sets(skip=stale), book))
+                store.replace_ratings(book.all, replay_rows(store.iter_ranked_sets(), book))
                 state.book = book  # the last frame shows the stored (schedule-order) ratings
         finally:
             if gateway is None:

@@ -13,7 +13,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Container, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -328,10 +328,10 @@ class Store:
                                      "WHERE match_id=? ORDER BY id", (match_id,))]
         return m
 
-    def iter_ranked_sets(self, role: str | None = None, family: str | None = None, skip: Container[str] = ()
+    def iter_ranked_sets(self, role: str | None = None, family: str | None = None
                          ) -> Iterator[tuple[str, str, RankedSet]]:
         """(match_id, family, ranked set) for finished matches of their tournament's current definition
-        (Store.renumber numbers the others below 0), in replay order; `skip`: match ids also left out."""
+        (Store.renumber numbers the others below 0), in replay order."""
         sql = ("SELECT r.match_id, r.family, r.body FROM ranked_sets r JOIN matches m ON m.id = r.match_id "
                "JOIN tournaments t ON t.id = m.tournament_id WHERE m.status='finished' AND m.seq >= 0")
         args: list[Any] = []
@@ -343,8 +343,7 @@ class Store:
             args.append(family)
         sql += " ORDER BY t.created_at, m.seq, r.id"
         for mid, fam, body in self.db.execute(sql, args):
-            if mid not in skip:
-                yield mid, fam, ranked_set_from_dict(json.loads(body))
+            yield mid, fam, ranked_set_from_dict(json.loads(body))
 
     def ratings(self, role: str | None = None, family: str | None = None) -> list[Rating]:
         sql, args = "SELECT variant, role, family, mu, sigma, matches, wins, losses, draws FROM ratings WHERE 1=1", []
