@@ -105,6 +105,9 @@ class Completion:
     # Per generated token, the most likely alternatives and their log-probabilities, when the call
     # asked for them (Request.logprobs) and the backend exposes them; None otherwise.
     top_logprobs: list[dict[str, float]] | None = None
+    # Streamed answers only: seconds from the request to the first text, and tokens/s after it.
+    first_token_s: float | None = None
+    tokens_per_s: float | None = None
 
 
 @dataclass
@@ -125,6 +128,8 @@ class CallRecord:
     error: str | None = None
     constrained: bool = False  # the backend enforced a format constraint on this call
     finish_reason: str | None = None  # "length": the answer was cut at max_tokens
+    first_token_s: float | None = None  # streamed calls: time to the first text (Completion's)
+    tokens_per_s: float | None = None  # streamed calls: generation rate after the first token
 
 
 @dataclass

@@ -2,10 +2,12 @@
 latency, 1,000 in flight at most. Efficiency = ideal time / actual time, where the ideal is
 ceil(calls / limit) x latency: what a client with zero cost per call would take.
 
-The server is tests/support/fault_server.py (aiohttp) in its own process; the arena's client is the
-official `openai` SDK behind an `openai-api/...` variant, as a user would configure it. For
-context the same calls are made by a bare aiohttp client with the same limit: the ceiling this
-machine (two cores shared by client and server) allows any Python client.
+The server is tests/support/fault_server.py (aiohttp) in its own process; the arena's client is an
+`openai-api/...` variant as a user would configure it (players/openai_wire.py, through the gateway:
+limits, retries, timeouts, accounting). The reference is a bare aiohttp client making the same calls
+with the same limit on the same server in the same run: the ceiling this machine (two cores shared
+by client and server) allows a Python client. The two sides alternate, REPEATS times, and each
+side's best run counts (the least disturbed on a shared machine).
 """
 from __future__ import annotations
 
@@ -14,35 +16,40 @@ import math
 import sys
 import time
 
-from bench.common import Unavailable, child, emit, figure, unavailable
+from bench.common import Unavailable, best, child, emit, figure, unavailable
 from bench.model_server import model_server
 
 LATENCY_S = 0.1
 LIMIT = 1000
-NAME, UNIT, TARGET = "concurrency_efficiency", "ideal/actual", ">= 0.95"
+REPEATS = 3
+# The issue's target: at least 0.9 of the bare client's efficiency (value / reference).
+NAME, UNIT, TARGET = "concurrency_efficiency", "ideal/actual", ">= 0.9 of the bare aiohttp client's"
 MESSAGES = [{"role": "user", "content": "Say ok."}]
+# The bare client posts and reads one JSON body; the arena does the same work (a streamed answer is
+# several events to parse: other work).
+STREAM = False
 
 
-async def _arena(url: str, calls: int) -> float:
+async def _arena(url: str, calls: int) -> tuple[float, float]:
     from arena.engine.gateway import Gateway
     from arena.records import SamplingParams, Variant
     variant = Variant("net", "openai-api/bench/model", SamplingParams(max_tokens=8),
-                      options={"base_url": url, "max_connections": LIMIT})
+                      options={"base_url": url, "max_connections": LIMIT, "stream": STREAM})
     gw = Gateway({"net": variant}, calls_per_model=LIMIT)
     try:
         await gw.ask("net", "player", MESSAGES, match_id="warm-up")  # imports and client set-up
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(gw.ask("net", "player", MESSAGES, match_id=f"m{i}") for i in range(calls)))
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         stats = next(iter(gw.stats.values()))
         if stats.errors:
             raise SystemExit(f"{stats.errors} calls failed")
-        return seconds
+        return seconds, cpu
     finally:
         await gw.aclose()
 
 
-async def _bare(url: str, calls: int) -> float:
+async def _bare(url: str, calls: int) -> tuple[float, float]:
     import aiohttp
     body = {"model": "model", "messages": MESSAGES, "max_tokens": 8}
     gate = asyncio.Semaphore(LIMIT)
@@ -51,15 +58,14 @@ async def _bare(url: str, calls: int) -> float:
             async with gate, session.post(url + "/chat/completions", json=body) as resp:
                 await resp.json()
         await one()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(one() for _ in range(calls)))
-        return time.perf_counter() - started
+        return time.perf_counter() - started, time.process_time() - cpu
 
 
 def client_child(kind: str, url: str, calls: int) -> dict:
-    cpu = time.process_time()
-    seconds = asyncio.run((_arena if kind == "arena" else _bare)(url, calls))
-    return {"seconds": seconds, "cpu_s": time.process_time() - cpu}
+    seconds, cpu = asyncio.run((_arena if kind == "arena" else _bare)(url, calls))
+    return {"seconds": seconds, "cpu_s": cpu}  # both of the measured calls only, set-up excluded
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -67,18 +73,24 @@ def run(quick: bool = False) -> list[dict]:
     ideal = math.ceil(calls / LIMIT) * LATENCY_S
     try:
         with model_server(LATENCY_S) as url:
-            bare = child("bench.concurrency", "bare", url, str(calls))
-            arena = child("bench.concurrency", "arena", url, str(calls))
+            runs = [(child("bench.concurrency", "bare", url, str(calls)),
+                     child("bench.concurrency", "arena", url, str(calls))) for _ in range(REPEATS)]
     except Unavailable as exc:
         return [unavailable(NAME, UNIT, TARGET, str(exc))]
-    value, ceiling = ideal / arena["seconds"], ideal / bare["seconds"]
-    note = (f"{calls} calls, {LIMIT} in flight, {LATENCY_S * 1000:.0f} ms latency: ideal {ideal:.1f}s, arena "
-            f"{arena['seconds']:.2f}s (client CPU {arena['cpu_s'] / calls * 1e3:.2f} ms/call, openai SDK), bare "
-            f"aiohttp client {bare['seconds']:.2f}s; reference = the bare client's efficiency (this machine's ceiling)")
-    return [figure(NAME, value, UNIT, ceiling, value / ceiling, TARGET, value >= 0.95, note,
+    bare_s, arena_s = best([b["seconds"] for b, _ in runs]), best([a["seconds"] for _, a in runs])
+    arena_cpu = min(a["cpu_s"] for _, a in runs) / calls * 1e3
+    bare_cpu = min(b["cpu_s"] for b, _ in runs) / calls * 1e3
+    value, ceiling = ideal / arena_s, ideal / bare_s
+    ratio = value / ceiling
+    note = (f"{calls} calls, {LIMIT} in flight, {LATENCY_S * 1000:.0f} ms latency, not streamed on either side: "
+            f"ideal {ideal:.1f}s, arena {arena_s:.2f}s (client CPU {arena_cpu:.3f} ms/call, openai-api wire client "
+            f"through the gateway), bare aiohttp client {bare_s:.2f}s ({bare_cpu:.3f} ms/call); best of {REPEATS} "
+            f"alternating runs each; reference = the bare client's efficiency (this machine's ceiling)"
+            + ("; met by a hair" if 0.9 <= ratio < 0.93 else ""))
+    return [figure(NAME, value, UNIT, ceiling, ratio, TARGET, ratio >= 0.9, note,
                    ratio_meaning="value / reference (share of the machine's ceiling reached)",
-                   arena_seconds=arena["seconds"], bare_seconds=bare["seconds"], ideal_seconds=ideal,
-                   arena_cpu_ms_per_call=arena["cpu_s"] / calls * 1e3)]
+                   arena_seconds=[a["seconds"] for _, a in runs], bare_seconds=[b["seconds"] for b, _ in runs],
+                   ideal_seconds=ideal, arena_cpu_ms_per_call=arena_cpu, bare_cpu_ms_per_call=bare_cpu)]
 
 
 if __name__ == "__main__":

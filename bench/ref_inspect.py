@@ -1,7 +1,12 @@
-"""Reference workload for the engine-overhead figure, run under the bench venv's Inspect AI.
+"""Reference workload for the engine-overhead figures, run under the bench venv's Inspect AI.
 
-N samples x M mock models (`mockllm/...`, zero latency), one generate() call each, a trivial
-scorer, Inspect's default eval log written. Prints {"seconds": wall time of eval(), ...}.
+    python -m bench.ref_inspect N M CONCURRENCY [BASE_URL]
+
+N samples x M models, one generate() call each, a trivial scorer, Inspect's default eval log
+written. Without BASE_URL the models are Inspect's zero-latency mocks (`mockllm/...`); with it,
+Inspect's OpenAI-compatible provider (`openai-api/bench/model-<j>`, which reads BENCH_BASE_URL and
+BENCH_API_KEY and needs the `openai` package) against that server over HTTP.
+Prints {"seconds": wall time of eval(), ...}.
 
 Inspect counts the mock's tokens with tiktoken's o200k_base, which tiktoken downloads on first
 use; without network the counter is replaced by a length estimate (reported as "tokenizer").
@@ -31,7 +36,14 @@ def _tiktoken_works(timeout_s: float = 15.0) -> bool:
 
 
 def main() -> None:
+    import os
     n, m, concurrency = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+    base_url = sys.argv[4] if len(sys.argv) > 4 else ""
+    if base_url:
+        os.environ["BENCH_BASE_URL"], os.environ["BENCH_API_KEY"] = base_url, "not-needed"
+        models = [f"openai-api/bench/model-{j}" for j in range(m)]
+    else:
+        models = [f"mockllm/model-{j}" for j in range(m)]
     from inspect_ai import Task, eval
     from inspect_ai.dataset import Sample
     from inspect_ai.model._model import ModelAPI
@@ -56,11 +68,13 @@ def main() -> None:
     task = Task(dataset=[Sample(input=p, target="x") for p in prompts], solver=generate(), scorer=trivial())
     with tempfile.TemporaryDirectory() as logs:
         started = time.perf_counter()
-        results = eval(task, model=[f"mockllm/model-{j}" for j in range(m)], display="none", log_dir=logs,
+        results = eval(task, model=models, display="none", log_dir=logs,
                        max_connections=concurrency, max_samples=concurrency, max_tasks=m)
         seconds = time.perf_counter() - started
         samples = sum(r.results.total_samples if r.results else 0 for r in results)
         statuses = sorted({r.status for r in results})
+    if statuses != ["success"] or samples != n * m:
+        raise SystemExit(f"Inspect finished {samples} of {n * m} samples ({statuses})")
     print(json.dumps({"seconds": seconds, "calls": n * m, "samples": samples, "status": statuses,
                       "tokenizer": tokenizer}))
 

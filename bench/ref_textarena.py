@@ -1,16 +1,19 @@
 """Reference workloads for the game-throughput figures, run under the bench venv's TextArena.
 
-    bare GAMES           instant scripted random movers (a random legal column each turn)
-    http URL SECONDS     each turn one call to a model server through TextArena's own
-                         OpenAIAgent; the server answers with a random legal column
+    bare GAMES               instant scripted random movers (a random legal column each turn)
+    http URL GAMES IN_FLIGHT each turn one call to a model server through TextArena's own
+                             OpenAIAgent; the server answers with a random legal column. GAMES
+                             games, IN_FLIGHT at once in a thread pool, each game its own env and
+                             agent (TextArena's loop is synchronous: threads are how it overlaps calls)
 
-TextArena's loop is one game at a time, one turn at a time (reset / get_observation / step /
-close), and keeps no record. Prints {"plies", "games", "seconds"}.
+TextArena's loop is one turn at a time (reset / get_observation / step / close), and keeps no
+record. Prints {"plies", "games", "seconds"}.
 """
 import json
 import random
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 GAME = "ConnectFour-v0"
 
@@ -47,18 +50,22 @@ def bare(games: int) -> dict:
     return {"plies": plies, "games": games, "seconds": time.perf_counter() - started}
 
 
-def http(url: str, seconds: float) -> dict:
+def http(url: str, games: int, in_flight: int) -> dict:
     from textarena.agents import OpenAIAgent
-    agent = OpenAIAgent(model_name="bench-model", api_key="not-needed", base_url=url, max_tokens=8)
-    plies = games = 0
-    started = time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        plies += play(lambda env, obs: agent(obs), games)
-        games += 1
-    return {"plies": plies, "games": games, "seconds": time.perf_counter() - started}
+
+    def one(seed: int) -> int:
+        agent = OpenAIAgent(model_name="bench-model", api_key="not-needed", base_url=url, max_tokens=8)
+        return play(lambda env, obs: agent(obs), seed)
+
+    one(-1)  # warm-up: imports, the first connection
+    with ThreadPoolExecutor(max_workers=in_flight) as pool:
+        started = time.perf_counter()
+        plies = sum(pool.map(one, range(games)))
+        seconds = time.perf_counter() - started
+    return {"plies": plies, "games": games, "seconds": seconds}
 
 
 if __name__ == "__main__":
     mode = sys.argv[1]
-    out = bare(int(sys.argv[2])) if mode == "bare" else http(sys.argv[2], float(sys.argv[3]))
+    out = bare(int(sys.argv[2])) if mode == "bare" else http(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     print(json.dumps(out))

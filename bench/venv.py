@@ -14,7 +14,8 @@ from pathlib import Path
 from bench.common import REPO, Unavailable
 
 ENV_DIR = REPO / ".bench-env"
-PACKAGES = {"inspect_ai": "inspect-ai", "textarena": "textarena"}  # import name -> distribution
+# import name -> distribution; `openai` for Inspect's openai-api provider (bench/overhead.py)
+PACKAGES = {"inspect_ai": "inspect-ai", "textarena": "textarena", "openai": "openai"}
 
 
 def python() -> str:

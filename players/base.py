@@ -52,7 +52,8 @@ class Backend(Protocol):
     # (provider, endpoint, model): the unit that gets one concurrency limit.
     key: str
     # Optional attributes the gateway reads with getattr: `cacheable` (responses may be
-    # reused), `pool_size` (set to the concurrency ceiling), `instant` (complete() never
+    # reused; default True), `claims_usage` (its token counts are a server's claim, checked;
+    # default True), `pool_size` (set to the concurrency ceiling), `instant` (complete() never
     # awaits, so the per-attempt timeout is skipped).
 
     async def complete(self, request: Request) -> Completion: ...

@@ -60,6 +60,12 @@ def create(variant: Variant) -> "MockBackend":
 
 
 class MockBackend:
+    # Free and instant: caching a scripted answer would only cost disk writes.
+    cacheable = False
+    # Its token counts are four characters a token of what it is scripted to say, past max_tokens
+    # if the script says so: not a provider's claim for the gateway to check.
+    claims_usage = False
+
     def __init__(self, variant: Variant):
         self.kind = variant.model.split("/", 1)[1]
         self.key = f"mock|-|{self.kind}"
@@ -76,7 +82,7 @@ class MockBackend:
             await asyncio.sleep(self.delay)
         text = self._answer(request)
         # token counts: the usual four characters per token, cheap enough for a bare-loop benchmark
-        chars_in = sum(len(m.get("content", "")) for m in request.messages)
+        chars_in = sum([len(m.get("content", "")) for m in request.messages])
         return Completion(text=text, input_tokens=-(-chars_in // 4), output_tokens=-(-len(text) // 4),
                           latency_s=self.delay)
 

@@ -1,14 +1,18 @@
-"""OpenAI and any OpenAI-compatible server, through the official async `openai` client.
+"""OpenAI and any OpenAI-compatible server.
 
-    openai/<model>                     api.openai.com, key from OPENAI_API_KEY
+    openai/<model>                     api.openai.com, key from OPENAI_API_KEY, through the
+                                       official async `openai` client (this module)
     openai-api/<service>/<model>       any chat-completions server: vLLM, llama.cpp
-                                       server, Ollama, Together, Groq, a GPU fleet...
+                                       server, Ollama, Together, Groq, a GPU fleet...,
+                                       through a bare aiohttp client (players/openai_wire.py)
 
 Options (unknown variant keys in the config): `base_url`, or `base_urls = [...]` for a
 fleet of servers of the same model (each request goes to the least-loaded server,
 round-robin among equals; a server that fails to connect rests for a few seconds),
 `api_key_env`, `api_key` (discouraged), `timeout` (seconds per attempt),
-`max_tokens_param` ("max_tokens" or "max_completion_tokens").
+`max_tokens_param` ("max_tokens" or "max_completion_tokens"), and for openai-api `stream`
+(default true: answers come as server-sent events, so first-token time and tokens/s are
+recorded; a server that does not stream is read as a plain answer).
 
 An openai-api service reads its key from <SERVICE>_API_KEY and its URL from
 <SERVICE>_BASE_URL when the config gives none; servers on this machine or a private
@@ -25,6 +29,7 @@ from typing import Any, Literal
 from arena.config import ConfigError, variant_options
 from arena.records import Completion, Variant
 from arena.schema import setting
+from players import fleet
 from players.base import Request, sampling_kwargs
 from players.keys import (
     PLACEHOLDER_KEY,
@@ -60,6 +65,7 @@ class OpenAIOptions(HostedOptions):
     base_urls: list[str] | None = setting(None, must="a list of http(s):// URLs")
     max_tokens_param: Literal["max_tokens", "max_completion_tokens"] | None = setting(
         None, must="\"max_tokens\" or \"max_completion_tokens\"")
+    stream: bool | None = setting(None, must="true or false")
 
 
 @dataclass
@@ -105,6 +111,8 @@ def _target(variant: Variant) -> Target:
         if len(set(urls)) != len(urls):
             raise ConfigError(f"{where}: base_urls lists a server twice")
         target.base_urls = [u.rstrip("/") for u in urls]
+    if provider == "openai" and opts.get("stream") is not None:
+        raise ConfigError(f"{where}: stream is an openai-api option (openai/ answers are not streamed)")
     mtp = opts.get("max_tokens_param")
     if mtp is not None and mtp not in ("max_tokens", "max_completion_tokens"):
         raise ConfigError(f"{where}: max_tokens_param must be \"max_tokens\" or \"max_completion_tokens\"")
@@ -146,7 +154,29 @@ def create(variant: Variant) -> "OpenAIBackend":
     return OpenAIBackend(variant, _target(variant))
 
 
-create_compatible = create  # "openai-api" entry in the registry: same backend, other names
+def create_compatible(variant: Variant) -> Any:
+    """The "openai-api" entry in the registry: the same options, the aiohttp wire client."""
+    from players.openai_wire import WireBackend
+    check(variant)
+    return WireBackend(variant, _target(variant))
+
+
+def chat_body(model: str, request: Request, max_tokens_param: str, adapter: str | None) -> dict[str, Any]:
+    """The chat-completions request body of `request` (both clients send this)."""
+    p = request.params
+    body: dict[str, Any] = {"model": adapter or model,  # vLLM serves LoRA adapters under their own name
+                            "messages": request.messages, max_tokens_param: p.max_tokens, **sampling_kwargs(p)}
+    if request.logprobs:
+        body.update(logprobs=True, top_logprobs=request.logprobs)
+    if request.constraint is not None:  # structured outputs (vLLM and llama.cpp's server accept it too)
+        schema, _ = answer_schema(request.constraint)
+        body["response_format"] = {"type": "json_schema",
+                                   "json_schema": {"name": ANSWER, "schema": _strict(schema), "strict": True}}
+    return body
+
+
+def reply_text(request: Request, text: str) -> str:
+    return text if request.constraint is None else unwrap_answer(request.constraint, text)
 
 
 @dataclass
@@ -158,12 +188,10 @@ class Endpoint:
     resting_until: float = 0.0
 
 
-class OpenAIBackend:
-    cacheable = True
+class Fleet:
+    """The servers of one variant and how a request picks one (both clients)."""
 
     def __init__(self, variant: Variant, target: Target):
-        import openai
-        self._sdk = openai
         self.variant = variant
         self.target = target
         where = ",".join(redact_url(u) for u in target.base_urls) or "api.openai.com"
@@ -177,7 +205,27 @@ class OpenAIBackend:
         self._turn = itertools.count()
 
     def __repr__(self) -> str:  # never shows the key
-        return f"OpenAIBackend({self.key!r})"
+        return f"{type(self).__name__}({self.key!r})"
+
+    def _pick(self) -> Endpoint:
+        return fleet.pick(self.endpoints, self._turn)
+
+    def _rest(self, ep: Endpoint) -> None:
+        """A server that refused or could not be reached: others take its requests for a while."""
+        fleet.rest(ep, REST_AFTER_CONNECT_FAILURE_S)
+
+    def _label(self, ep: Endpoint) -> str:
+        where = redact_url(ep.url) if ep.url else "api.openai.com"
+        return scrub(f"{self.target.provider} {where} {self.target.model}")
+
+
+class OpenAIBackend(Fleet):
+    cacheable = True
+
+    def __init__(self, variant: Variant, target: Target):
+        import openai
+        self._sdk = openai
+        super().__init__(variant, target)
 
     def _client(self, ep: Endpoint) -> Any:
         if ep.client is None:
@@ -188,30 +236,9 @@ class OpenAIBackend:
             ep.client = self._sdk.AsyncOpenAI(**kwargs)
         return ep.client
 
-    def _pick(self) -> Endpoint:
-        """Least in flight among servers not resting; round-robin breaks ties."""
-        if len(self.endpoints) == 1:
-            return self.endpoints[0]
-        now = time.monotonic()
-        awake = [e for e in self.endpoints if e.resting_until <= now] or self.endpoints
-        start = next(self._turn) % len(awake)
-        rotated = awake[start:] + awake[:start]
-        return min(rotated, key=lambda e: e.in_flight)
-
     async def complete(self, request: Request) -> Completion:
         ep = self._pick()
-        p = request.params
-        kwargs: dict[str, Any] = {"model": self.target.model, "messages": request.messages,
-                                  self._max_tokens_param: p.max_tokens, **sampling_kwargs(p)}
-        if request.logprobs:
-            kwargs.update(logprobs=True, top_logprobs=request.logprobs)
-        if request.constraint is not None:  # structured outputs (vLLM and llama.cpp's server accept it too)
-            schema, _ = answer_schema(request.constraint)
-            kwargs["response_format"] = {"type": "json_schema",
-                                         "json_schema": {"name": ANSWER, "schema": _strict(schema), "strict": True}}
-        if self.variant.adapter:
-            # vLLM serves LoRA adapters under their own model name.
-            kwargs["model"] = self.variant.adapter
+        kwargs = chat_body(self.target.model, request, self._max_tokens_param, self.variant.adapter)
         ep.in_flight += 1
         ep.calls += 1
         started = time.perf_counter()
@@ -223,20 +250,15 @@ class OpenAIBackend:
         except Exception as exc:
             err = to_backend_error(self._sdk, self._label(ep), exc)
             if connect_failure(exc) is not None:
-                ep.resting_until = time.monotonic() + REST_AFTER_CONNECT_FAILURE_S
+                self._rest(ep)
             raise err from None
         finally:
             ep.in_flight -= 1
         latency = time.perf_counter() - started
         reply = chat_completion_fields(raw, self._label(ep))
-        text = reply.text if request.constraint is None else unwrap_answer(request.constraint, reply.text)
-        return Completion(text=text, input_tokens=reply.input_tokens, output_tokens=reply.output_tokens,
+        return Completion(text=reply_text(request, reply.text), input_tokens=reply.input_tokens, output_tokens=reply.output_tokens,
                           latency_s=latency, finish_reason=reply.finish_reason,
                           constrained=request.constraint is not None, top_logprobs=reply.top_logprobs if request.logprobs else None)
-
-    def _label(self, ep: Endpoint) -> str:
-        where = redact_url(ep.url) if ep.url else "api.openai.com"
-        return scrub(f"{self.target.provider} {where} {self.target.model}")
 
     def classify(self, exc: BaseException) -> tuple[str, float | None]:
         return classify_sdk(self._sdk, exc)

@@ -49,7 +49,12 @@ def retry_after(headers: Any) -> float | None:
 
 def provider_message(exc: BaseException) -> str:
     """The provider's own explanation (error.message in the body), scrubbed of keys."""
-    body = getattr(exc, "body", None)
+    return body_message(getattr(exc, "body", None),
+                        getattr(exc, "message", None) or str(exc) or type(exc).__name__)
+
+
+def body_message(body: Any, fallback: str) -> str:
+    """error.message of an error body (or `fallback`), scrubbed of keys, on one line."""
     msg = None
     if isinstance(body, dict):
         err = body.get("error", body)
@@ -58,12 +63,11 @@ def provider_message(exc: BaseException) -> str:
         elif isinstance(err, str):
             msg = err
     if not msg:
-        msg = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        msg = fallback
     return scrub(" ".join(str(msg).split()))[:500]
 
 
-def _error_code(exc: BaseException) -> str | None:
-    body = getattr(exc, "body", None)
+def _error_code(body: Any) -> str | None:
     if isinstance(body, dict):
         err = body.get("error", body)
         if isinstance(err, dict):
@@ -72,18 +76,22 @@ def _error_code(exc: BaseException) -> str | None:
     return None
 
 
+def classify_status(status: int, headers: Any, body: Any) -> tuple[str, float | None]:
+    """rate-limit / transient / fatal for an HTTP error answer (status, its headers, its parsed body)."""
+    after = retry_after(headers)
+    if status == 429:
+        return (FATAL, None) if _error_code(body) in FATAL_RATE_CODES else (RATE_LIMIT, after)
+    if status >= 500 or status in RETRYABLE_STATUS:
+        return TRANSIENT, after
+    return FATAL, None
+
+
 def classify_sdk(sdk: ModuleType, exc: BaseException) -> tuple[str, float | None]:
     """rate-limit / transient / fatal for an exception raised by an official SDK."""
     if isinstance(exc, BackendError):
         return exc.kind, exc.retry_after
     if isinstance(exc, sdk.APIStatusError):
-        status = exc.status_code
-        after = retry_after(getattr(exc.response, "headers", None))
-        if status == 429:
-            return (FATAL, None) if _error_code(exc) in FATAL_RATE_CODES else (RATE_LIMIT, after)
-        if status >= 500 or status in RETRYABLE_STATUS:
-            return TRANSIENT, after
-        return FATAL, None
+        return classify_status(exc.status_code, getattr(exc.response, "headers", None), getattr(exc, "body", None))
     if isinstance(exc, (sdk.APIConnectionError, sdk.APIResponseValidationError)):
         return TRANSIENT, None  # timeouts, dropped connections, bodies that are not the promised schema
     if isinstance(exc, (json.JSONDecodeError, TimeoutError, ConnectionError)):

@@ -1,4 +1,5 @@
-"""`arena usage`: calls, tokens and cost per tournament, variant and role, as stored by the runs."""
+"""`arena usage`: calls, tokens and cost per tournament, variant and role, as stored by the runs, and
+per model the first-token time and generation rate of its streamed calls."""
 from __future__ import annotations
 
 import argparse
@@ -31,10 +32,11 @@ def cmd_usage(args: argparse.Namespace) -> int:
             raise UserError(f"no tournament {printable(args.tournament)[:80]!r} in {args.run_dir} "
                             f"(known: {', '.join(known) or 'none'})")
         rows = store.usage(args.tournament)
+        speeds = store.speeds(args.tournament)
     finally:
         store.close()
     if args.format == "json":
-        print(json.dumps({"rows": rows, "total": totals(rows)}, indent=2))
+        print(json.dumps({"rows": rows, "total": totals(rows), "speed": speeds}, indent=2))
         return 0
     if not rows:
         print(f"no model calls stored in {args.run_dir}")
@@ -50,4 +52,12 @@ def cmd_usage(args: argparse.Namespace) -> int:
     print(f"{'total':<59}{t['calls']:>7}{t['cached']:>8}{t['errors']:>8}{t['input_tokens']:>11}"
           f"{t['output_tokens']:>12}{t['cost_usd']:>11.4f}")
     print("tokens and cost count the calls a backend answered; a cached answer costs nothing")
+    if speeds:
+        print()
+        print(f"{'model':<44}{'streamed':>9}{'first token s (median/mean)':>29}{'tokens/s (median/mean)':>24}")
+        for s in speeds:
+            rate = "-" if s["tokens_per_s_median"] is None else \
+                f"{s['tokens_per_s_median']:.1f} / {s['tokens_per_s_mean']:.1f}"
+            print(f"{printable(s['model'])[:44]:<44}{s['streamed']:>9}"
+                  f"{s['first_token_s_median']:>15.3f} / {s['first_token_s_mean']:<11.3f}{rate:>24}")
     return 0

@@ -25,17 +25,13 @@ from typing import Any, Callable
 from arena.engine.answers import InvalidResponse, cap_answer, usage_problem
 from arena.engine.budget import Reservations, estimate
 from arena.engine.cache import ResponseCache, cache_key
+from arena.engine.deadlines import Deadlines
 from arena.engine.limits import AdaptiveLimit
 from arena.engine.pricing import Price, price_for
 from arena.records import CallRecord, Completion, Constraint, Messages, Variant
 from players.base import FATAL, RATE_LIMIT, Backend, Request
 from players.keys import redact_known, scrub
 from players.registry import create_backend
-
-# Scripted players are free and instant: caching them would only cost disk writes (and their
-# token counts are not a provider's claim, so they are not checked either).
-NEVER_CACHED = {"mock"}
-
 
 class CallFailed(Exception):
     """A call that could not be completed after the retry policy ran out."""
@@ -63,10 +59,24 @@ class ModelStats:
     cost_usd: float = 0.0
     priced: bool = True  # False: a hosted model with no known price, cost shows 0
     max_limit: int = 0
+    streamed: int = 0  # answered calls that came as a stream (first-token time known)
+    first_token_s_total: float = 0.0
+    rated: int = 0  # of those, the ones with a generation rate (two tokens or more)
+    tokens_per_s_total: float = 0.0
 
     @property
     def tokens(self) -> int:
         return self.input_tokens + self.output_tokens
+
+    @property
+    def first_token_s(self) -> float | None:
+        """Mean time to the first token of the streamed calls, or None."""
+        return self.first_token_s_total / self.streamed if self.streamed else None
+
+    @property
+    def tokens_per_s(self) -> float | None:
+        """Mean generation rate of the streamed calls, or None."""
+        return self.tokens_per_s_total / self.rated if self.rated else None
 
 
 @dataclass
@@ -134,6 +144,7 @@ class Gateway:
         self._limits: dict[str, AdaptiveLimit] = {}
         self._prices: dict[str, Price | None] = {}
         self._timeouts: dict[str, tuple[float, float]] = {}  # variant -> (per attempt, overall)
+        self._deadlines: dict[float, Deadlines] = {}  # per attempt timeout -> the attempts' bounds
         self._reservations = Reservations()  # the cost limit's, for paid calls in flight
 
     @classmethod
@@ -217,7 +228,9 @@ class Gateway:
             key = self._cache_key(backend, variant, request, role, seed)
             completion = self.cache.get(key) if key is not None and self.cache is not None else None
             if completion is None:
-                reserved = await self._reserve(backend.key, variant_name, request)
+                # (no coroutine to await without a cost limit: a measurable share of a call's cost)
+                reserved = None if self.cost_limit_usd is None else \
+                    await self._reserve(backend.key, variant_name, request)
                 try:
                     completion = await self._attempts(backend, variant, request, limiter, stats, rec)
                 finally:  # no await from here to _account: waiters see this call's real cost
@@ -260,7 +273,7 @@ class Gateway:
 
     def _cache_key(self, backend: Backend, variant: Variant, request: Request, role: str,
                    seed: int | None) -> str | None:
-        if self.cache is None or not getattr(backend, "cacheable", variant.provider not in NEVER_CACHED):
+        if self.cache is None or not getattr(backend, "cacheable", True):
             return None
         extra: dict[str, Any] = {}  # only when set: the keys of calls without them stay what they were
         if request.constraint is not None:
@@ -276,6 +289,7 @@ class Gateway:
         rec.input_tokens, rec.output_tokens = completion.input_tokens, completion.output_tokens
         rec.latency_s, rec.cached, rec.cost_usd = completion.latency_s, completion.cached, completion.cost_usd
         rec.constrained, rec.finish_reason = completion.constrained, completion.finish_reason
+        rec.first_token_s, rec.tokens_per_s = completion.first_token_s, completion.tokens_per_s
         stats.calls += 1
         usage.calls += 1
         if completion.cached:
@@ -285,6 +299,12 @@ class Gateway:
         stats.input_tokens += completion.input_tokens
         stats.output_tokens += completion.output_tokens
         stats.cost_usd += completion.cost_usd
+        if completion.first_token_s is not None:
+            stats.streamed += 1
+            stats.first_token_s_total += completion.first_token_s
+        if completion.tokens_per_s is not None:
+            stats.rated += 1
+            stats.tokens_per_s_total += completion.tokens_per_s
         usage.input_tokens += completion.input_tokens
         usage.output_tokens += completion.output_tokens
         usage.cost_usd += completion.cost_usd
@@ -305,34 +325,41 @@ class Gateway:
         failures = waits = 0
         last = "no attempt made"
         while True:
-            stats.waiting += 1
-            try:
-                slot = await limiter.acquire()
-            finally:
-                stats.waiting -= 1
+            slot = limiter.try_acquire()  # no coroutine when a slot is free
+            if slot is None:
+                stats.waiting += 1
+                try:
+                    slot = await limiter.acquire()
+                finally:
+                    stats.waiting -= 1
             self._sync(stats, limiter)
             ok = False
             turn = None
             try:
-                turn = await self._turn(backend, stats)
+                if hasattr(backend, "turn"):
+                    turn = await self._turn(backend, stats)
                 now = loop.time()  # after the wait for a slot and for the backend's turn
                 if deadline is None:
                     deadline = now + total_timeout
                 budget = min(call_timeout, deadline - now)
                 if budget <= 0:
                     raise CallFailed(f"gave up after the overall timeout of {total_timeout:g}s: {last}")
-                # asyncio.timeout, not wait_for: no extra task per attempt (wait_for's task costs
-                # more than an instant backend's whole call; measured in bench/games.py). A backend
-                # that never awaits (`instant`, e.g. a scripted player) cannot be interrupted anyway.
+                # One timer for many attempts (arena/engine/deadlines.py), not wait_for's task or
+                # asyncio.timeout's timer per attempt (measured in bench/games.py and
+                # bench/concurrency.py). A backend that never awaits (`instant`, e.g. a scripted
+                # player) cannot be interrupted anyway.
                 if getattr(backend, "instant", False):
                     completion = await backend.complete(request)
                 else:
-                    async with asyncio.timeout(budget):
+                    bounds = self._deadlines.get(call_timeout)
+                    if bounds is None:
+                        bounds = self._deadlines[call_timeout] = Deadlines()
+                    async with bounds.bound(budget):
                         completion = await backend.complete(request)
-                # Scripted players count tokens by the characters they are scripted to say, past max_tokens.
-                problem = None if variant.provider in NEVER_CACHED else usage_problem(completion, request)
-                if problem:
-                    raise InvalidResponse(problem)
+                if getattr(backend, "claims_usage", True):  # a provider's token counts are bad input too
+                    problem = usage_problem(completion, request)
+                    if problem:
+                        raise InvalidResponse(problem)
                 cap_answer(completion, request)  # before anything scans or stores it
                 ok = True
             except (asyncio.CancelledError, CallFailed):

@@ -44,6 +44,14 @@ class AdaptiveLimit:
     def waiting(self) -> int:
         return sum(1 for f in self._waiters if not f.done())
 
+    def try_acquire(self) -> Slot | None:
+        """A slot if one is free now and nobody waits for it, else None (then: `await acquire()`).
+        Synchronous, so the common case costs no coroutine."""
+        if not self._waiters and self.in_flight < self.limit:
+            self.in_flight += 1
+            return Slot(self._generation, self.in_flight >= self.limit)
+        return None
+
     async def acquire(self) -> Slot:
         saturated = self.in_flight + len(self._waiters) + 1 >= self.limit
         if not self._waiters and self.in_flight < self.limit:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import functools
 import hashlib
 import random
-import weakref
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,13 +33,19 @@ class MatchContext:
     transcript: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.rng = random.Random(self.match.seed)
         self._asked: dict[str, int] = {}  # place -> times asked so far
         # Where each call is stored: its asyncio task's rank (by the task's first call) and its
-        # number within that task (see `ask`).
-        self._tasks: weakref.WeakKeyDictionary[asyncio.Task[Any], list[int]] = weakref.WeakKeyDictionary()
-        self._task_count = 0
-        self._order: dict[int, tuple[int, int]] = {}  # id(call record) -> where it sorts
+        # number within that task (see `ask`). The tasks are held until the match ends, so no id
+        # is reused; most calls come from the task before, looked up once.
+        self._tasks: dict[asyncio.Task[Any], list[int]] = {}
+        self._last: tuple[asyncio.Task[Any] | None, list[int]] = (None, [0, 0])
+        self._keys: list[tuple[int, int]] = []  # where each of `calls` sorts, in step with it
+
+    @functools.cached_property
+    def rng(self) -> random.Random:
+        """The match's own random generator, seeded by the match; made on first use, as seeding costs
+        ~30 us that a family which never draws from it need not pay per match."""
+        return random.Random(self.match.seed)
 
     @property
     def seats(self) -> tuple[str, ...]:
@@ -64,7 +70,7 @@ class MatchContext:
         # in which role, with what, and how many times exactly that was asked before. Not from a
         # running count, which follows the order concurrent calls finished in: a resumed match, its
         # answers partly from the cache and so in another order, would ask different calls.
-        what = "\x1e".join(f"{m['role']}\x1f{m['content']}" for m in messages)
+        what = "\x1e".join([f"{m['role']}\x1f{m['content']}" for m in messages])
         shape = f"{choices!r}\0{max_tokens}" + (f"\0{constraint.key()}" if constraint else "") + (
             f"\0lp{logprobs}" if logprobs else "")
         place = hashlib.sha256(f"{role}\0{variant}\0{shape}\0{what}"
@@ -84,18 +90,25 @@ class MatchContext:
                                           logprobs=logprobs, record=mine)
         finally:
             for rec in mine:
-                self._order[id(rec)] = order
-                # Calls mostly arrive in order: an insertion is an append, not a sort of the match.
-                bisect.insort(self.calls, rec, key=lambda r: self._order.get(id(r), ()))
+                keys = self._keys
+                if not keys or keys[-1] <= order:  # calls mostly arrive in order: an append
+                    keys.append(order)
+                    self.calls.append(rec)
+                else:
+                    at = bisect.bisect_right(keys, order)
+                    keys.insert(at, order)
+                    self.calls.insert(at, rec)
 
     def _place_in_order(self) -> tuple[int, int]:
         task = asyncio.current_task()
-        if task is None:
-            return (0, len(self._order))
-        slot = self._tasks.get(task)
-        if slot is None:
-            self._task_count += 1  # a count, not len(): finished tasks leave the weak mapping
-            slot = self._tasks[task] = [self._task_count, 0]
+        last, slot = self._last
+        if task is not last:
+            if task is None:
+                return (0, len(self._keys))
+            slot = self._tasks.get(task)  # type: ignore[assignment]
+            if slot is None:
+                slot = self._tasks[task] = [len(self._tasks) + 1, 0]
+            self._last = (task, slot)
         slot[1] += 1
         return (slot[0], slot[1])
 

@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 from arena import plugins
 from arena.config import ConfigError, TournamentConfig, grown_identity, identity_change
+from arena.engine.commits import GroupCommit
 from arena.engine.family import Family, create_family, family_names
 from arena.engine.gateway import CallFailed, Gateway
 from arena.engine.match import MatchContext
@@ -215,12 +216,13 @@ def make_gateway(cfg: TournamentConfig, run_dir: str | Path) -> Gateway:
 async def _play_all(cfg: TournamentConfig, families: dict[str, Family], todo: list[ScheduledMatch], store: Store,
                     gateway: Gateway, state: RunState, view: Any) -> None:
     queue = iter(todo)
+    commits = GroupCommit(store)  # the matches that finish together are written together
 
     async def worker() -> None:
         for m in queue:  # workers share one iterator: at most matches_in_flight matches exist at once
             if state.stopped:
                 return
-            await _play_one(cfg, families[m.family], m, store, gateway, state, view)
+            await _play_one(cfg, families[m.family], m, store, commits, gateway, state, view)
             # Instant players (mock, cached answers) never suspend: yield once a match so the
             # other workers get turns and the loop sweeps its cancelled call timers.
             await asyncio.sleep(0)
@@ -234,8 +236,8 @@ async def _play_all(cfg: TournamentConfig, families: dict[str, Family], todo: li
         await asyncio.gather(*workers, return_exceptions=True)
 
 
-async def _play_one(cfg: TournamentConfig, family: Family, m: ScheduledMatch, store: Store, gateway: Gateway,
-                    state: RunState, view: Any) -> None:
+async def _play_one(cfg: TournamentConfig, family: Family, m: ScheduledMatch, store: Store, commits: GroupCommit,
+                    gateway: Gateway, state: RunState, view: Any) -> None:
     options = cfg.family_options.get(m.family, {})
     ctx = MatchContext(match=m, gateway=gateway, options=options,
                        referees=cfg.referees, meta_referees=cfg.meta_referees, authors=cfg.authors,
@@ -259,7 +261,7 @@ async def _play_one(cfg: TournamentConfig, family: Family, m: ScheduledMatch, st
         error = f"{m.family} family error: {type(exc).__name__}: {exc}"
     finally:
         state.in_flight -= 1
-    store.commit_match(m, result, ctx.calls, ctx.transcript, started, error)
+    await commits.commit(m, result, ctx.calls, ctx.transcript, started, error)
     if error:
         state.failed += 1
     else:

@@ -1,7 +1,8 @@
 """SQLite store (WAL) in the run directory.
 
 A match and everything it produced (calls, ranked sets, format failures) are written
-in one transaction, so a kill at any point leaves either the whole match or nothing.
+in one transaction, so a kill at any point leaves either the whole match or nothing (matches that
+finish together may share that transaction: arena/engine/commits.py).
 One writer per run directory (a flock held while the store is open for writing); readers open
 it read-only and take no lock. The schema is versioned (PRAGMA user_version) and migrated.
 """
@@ -17,6 +18,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
+
 from arena.engine import usage
 from arena.errors import UserError
 from arena.records import (
@@ -30,6 +33,11 @@ from arena.records import (
     to_jsonable,
 )
 
+# A finished match as commit_matches writes it: (match, result or None, calls, transcript,
+# started_at, error or None, finished_at).
+Finished = tuple[ScheduledMatch, "MatchResult | None", list[CallRecord], list[dict[str, Any]], float, "str | None",
+                 float]
+
 DB_NAME = "arena.sqlite"
 LOCK_NAME = "arena.lock"
 # PRAGMA user_version of the store. 0: before versioning. 1: tournaments.spent_usd (the money spent,
@@ -37,12 +45,14 @@ LOCK_NAME = "arena.lock"
 # 2: calls.constrained (a backend enforced the call's format), calls.finish_reason.
 # 3: usage (calls, tokens and cost per tournament x variant x role, kept when a failed match's calls
 # are replaced by its replay's), filled from the calls already stored.
-VERSION = 3
+# 4: calls.first_token_s, calls.tokens_per_s (streamed answers: time to first text, generation rate).
+VERSION = 4
 _MIGRATIONS = {1: ("ALTER TABLE tournaments ADD COLUMN spent_usd REAL NOT NULL DEFAULT 0",
                    "ALTER TABLE variants ADD COLUMN definition TEXT"),
                2: ("ALTER TABLE calls ADD COLUMN constrained INTEGER NOT NULL DEFAULT 0",
                    "ALTER TABLE calls ADD COLUMN finish_reason TEXT"),
-               3: usage.MIGRATION}
+               3: usage.MIGRATION,
+               4: ("ALTER TABLE calls ADD COLUMN first_token_s REAL", "ALTER TABLE calls ADD COLUMN tokens_per_s REAL")}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tournaments (
@@ -60,7 +70,7 @@ CREATE TABLE IF NOT EXISTS calls (
     id INTEGER PRIMARY KEY, match_id TEXT NOT NULL, variant TEXT NOT NULL, role TEXT NOT NULL,
     messages TEXT NOT NULL, response TEXT, input_tokens INTEGER, output_tokens INTEGER, latency_s REAL,
     cached INTEGER, retries INTEGER, cost_usd REAL, error TEXT, constrained INTEGER NOT NULL DEFAULT 0,
-    finish_reason TEXT);
+    finish_reason TEXT, first_token_s REAL, tokens_per_s REAL);
 CREATE INDEX IF NOT EXISTS calls_by_match ON calls (match_id);
 CREATE TABLE IF NOT EXISTS ranked_sets (
     id INTEGER PRIMARY KEY, match_id TEXT NOT NULL, family TEXT NOT NULL, role TEXT NOT NULL,
@@ -96,6 +106,15 @@ def _dumps(obj: Any) -> str:
         return _ENCODER.encode(obj)
     except (TypeError, ValueError):
         return json.dumps(to_jsonable(obj), ensure_ascii=False, separators=(",", ":"))
+
+
+def _messages(messages: Any) -> str:
+    """A call's conversation (plain strings: what orjson writes byte for byte as json does, ~7x
+    faster; it is the bulk of what a match stores). Anything else takes _dumps."""
+    try:
+        return orjson.dumps(messages).decode()
+    except TypeError:  # orjson.JSONEncodeError too: e.g. a lone surrogate, a non-string key
+        return _dumps(messages)
 
 
 def _shallow(obj: Any) -> Any:
@@ -232,34 +251,48 @@ class Store:
     def commit_match(self, m: ScheduledMatch, result: MatchResult | None, calls: list[CallRecord],
                      transcript: list[dict[str, Any]], started_at: float, error: str | None = None) -> None:
         """Write a finished (or failed) match with everything it produced, atomically."""
-        status = "failed" if result is None or error else result.status
-        outcome = result.outcome if result else None
-        ranks = [e.rank for e in sorted(outcome.entries, key=lambda e: e.seat or 0)] if outcome else None
-        row = (m.match_id, m.tournament_id, m.family, m.seq, m.round, m.repetition, m.seed, _dumps(m.seats),
-               status, result.summary if result else "", _dumps(ranks) if ranks is not None else None,
-               _dumps(result.details) if result else None, _dumps(transcript), error, started_at, time.time())
+        self.commit_matches([(m, result, calls, transcript, started_at, error, time.time())])
+
+    def commit_matches(self, batch: list[Finished]) -> None:
+        """Write several finished matches in one transaction (arena/engine/commits.py gathers
+        them): all of them or none, so each match stays all or nothing."""
+        call_rows: list[tuple[Any, ...]] = []
+        set_rows: list[tuple[Any, ...]] = []
+        failure_rows: list[tuple[Any, ...]] = []
+        spent: dict[str, list[CallRecord]] = {}
         with self._tx():
-            if self.db.execute(_INSERT_MATCH.format("OR IGNORE"), row).rowcount == 0:
-                # a retried failed match: replace it and everything it produced
-                for table in ("calls", "ranked_sets", "format_failures"):
-                    self.db.execute(f"DELETE FROM {table} WHERE match_id=?", (m.match_id,))
-                self.db.execute(_INSERT_MATCH.format("OR REPLACE"), row)
+            for m, result, calls, transcript, started_at, error, finished_at in batch:
+                status = "failed" if result is None or error else result.status
+                outcome = result.outcome if result else None
+                ranks = [e.rank for e in sorted(outcome.entries, key=lambda e: e.seat or 0)] if outcome else None
+                row = (m.match_id, m.tournament_id, m.family, m.seq, m.round, m.repetition, m.seed, _dumps(m.seats),
+                       status, result.summary if result else "", _dumps(ranks) if ranks is not None else None,
+                       _dumps(result.details) if result else None, _dumps(transcript), error, started_at, finished_at)
+                if self.db.execute(_INSERT_MATCH.format("OR IGNORE"), row).rowcount == 0:
+                    # a retried failed match: replace it and everything it produced
+                    for table in ("calls", "ranked_sets", "format_failures"):
+                        self.db.execute(f"DELETE FROM {table} WHERE match_id=?", (m.match_id,))
+                    self.db.execute(_INSERT_MATCH.format("OR REPLACE"), row)
+                call_rows += [(c.match_id, c.variant, c.role, _messages(c.messages), c.response, c.input_tokens,
+                               c.output_tokens, c.latency_s, int(c.cached), c.retries, c.cost_usd, c.error,
+                               int(c.constrained), c.finish_reason, c.first_token_s, c.tokens_per_s) for c in calls]
+                if result is not None and not error:
+                    set_rows += [(m.match_id, m.family, rs.role, rs.criterion, _dumps(rs)) for rs in result.ranked_sets]
+                failures: list[FormatFailure] = result.failures if result else []
+                failure_rows += [(m.match_id, f.variant, f.seat, f.role, f.kind, f.detail) for f in failures]
+                spent.setdefault(m.tournament_id, []).extend(calls)
+            # one statement per table for the whole batch, after the match rows it refers to
             self.db.executemany(
                 "INSERT INTO calls (match_id, variant, role, messages, response, input_tokens, output_tokens, "
-                "latency_s, cached, retries, cost_usd, error, constrained, finish_reason) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [(c.match_id, c.variant, c.role, _dumps(c.messages), c.response, c.input_tokens, c.output_tokens,
-                  c.latency_s, int(c.cached), c.retries, c.cost_usd, c.error, int(c.constrained), c.finish_reason)
-                 for c in calls])
-            if result is not None and not error:
-                self.db.executemany(
-                    "INSERT INTO ranked_sets (match_id, family, role, criterion, body) VALUES (?,?,?,?,?)",
-                    [(m.match_id, m.family, rs.role, rs.criterion, _dumps(rs)) for rs in result.ranked_sets])
-            failures: list[FormatFailure] = result.failures if result else []
+                "latency_s, cached, retries, cost_usd, error, constrained, finish_reason, first_token_s, tokens_per_s) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", call_rows)
+            self.db.executemany(
+                "INSERT INTO ranked_sets (match_id, family, role, criterion, body) VALUES (?,?,?,?,?)", set_rows)
             self.db.executemany(
                 "INSERT INTO format_failures (match_id, variant, seat, role, kind, detail) VALUES (?,?,?,?,?,?)",
-                [(m.match_id, f.variant, f.seat, f.role, f.kind, f.detail) for f in failures])
-            self.db.executemany(usage.ADD, usage.rows(m.tournament_id, calls))
+                failure_rows)
+            for tournament_id, calls in spent.items():
+                self.db.executemany(usage.ADD, usage.rows(tournament_id, calls))
 
     def replace_ratings(self, ratings: list[Rating] | Callable[[], list[Rating]],
                         history: Iterable[tuple[str, str, str, str, float, float]]) -> None:
@@ -359,6 +392,12 @@ class Store:
         """Calls, tokens and cost per tournament x variant x role (arena/engine/usage.py)."""
         stored = self.db.execute("PRAGMA user_version").fetchone()[0] >= 3
         return usage.read(self.db, tournament_id, stored)
+
+    def speeds(self, tournament_id: str | None = None) -> list[dict[str, Any]]:
+        """First-token time and tokens/s of streamed calls per model (arena/engine/usage.py)."""
+        if self.db.execute("PRAGMA user_version").fetchone()[0] < 4:
+            return []  # written before calls recorded them
+        return usage.speeds(self.db, tournament_id)
 
     def count(self, status: str | None = None) -> int:
         if status:

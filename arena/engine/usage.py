@@ -8,6 +8,7 @@ answered: a cached answer costs nothing (as the gateway counts them, Gateway.usa
 from __future__ import annotations
 
 import sqlite3
+import statistics
 from collections.abc import Iterable
 from typing import Any
 
@@ -62,3 +63,30 @@ def read(db: sqlite3.Connection, tournament_id: str | None, stored: bool) -> lis
            + " ORDER BY t.created_at, u.tournament_id, u.variant, u.role")
     keys = ("tournament", "variant", "role", *KEYS)
     return [dict(zip(keys, r)) for r in db.execute(sql, (tournament_id,) if tournament_id else ())]
+
+
+SPEED_KEYS = ("streamed", "first_token_s_median", "first_token_s_mean", "tokens_per_s_median", "tokens_per_s_mean")
+
+
+def speeds(db: sqlite3.Connection, tournament_id: str | None) -> list[dict[str, Any]]:
+    """Per model: how many answered calls were streamed, and the median and mean of their first-token
+    time and generation rate (calls.first_token_s / tokens_per_s; None where no call was streamed).
+    Read from the calls table: a failed match's calls leave with its replay, as its call records do."""
+    sql = ("SELECT COALESCE(json_extract(v.description, '$.model'), c.variant), c.first_token_s, c.tokens_per_s "
+           "FROM calls c JOIN matches m ON m.id = c.match_id LEFT JOIN variants v ON v.name = c.variant "
+           "WHERE c.error IS NULL AND NOT c.cached AND c.first_token_s IS NOT NULL"
+           + (" AND m.tournament_id=?" if tournament_id else ""))
+    per: dict[str, tuple[list[float], list[float]]] = {}
+    for model, first, rate in db.execute(sql, (tournament_id,) if tournament_id else ()):
+        firsts, rates = per.setdefault(model, ([], []))
+        firsts.append(first)
+        if rate is not None:
+            rates.append(rate)
+    out = []
+    for model in sorted(per):
+        firsts, rates = per[model]
+        out.append({"model": model, "streamed": len(firsts),
+                    "first_token_s_median": statistics.median(firsts), "first_token_s_mean": statistics.fmean(firsts),
+                    "tokens_per_s_median": statistics.median(rates) if rates else None,
+                    "tokens_per_s_mean": statistics.fmean(rates) if rates else None})
+    return out

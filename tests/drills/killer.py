@@ -2,8 +2,9 @@
 
     python -m tests.drills.killer CONFIG RUN_DIR PLAN
 
-PLAN: none | after-commit:N (right after the Nth match of this run is committed) |
-mid-commit:N (inside the Nth match's write transaction, rows half written) |
+PLAN: none | after-commit:N (right after the Nth commit of this run returned: its match is stored) |
+mid-commit:N (inside the write transaction of the Nth match, rows half written; the matches
+finished with it, written in the same transaction, are lost with it) |
 mid-ratings:N (inside the final ratings transaction, after N history rows) |
 after-cached:N (right after the Nth answer of this run is written to the response cache: inside a
 match, with its other calls in flight).
@@ -18,6 +19,7 @@ import sys
 import arena.engine.runner as runner
 from arena.config import load_config
 from arena.engine.cache import ResponseCache
+from arena.engine.commits import GroupCommit
 from arena.engine.store import Store
 
 
@@ -40,17 +42,26 @@ def arm(plan: str) -> None:
     point, n = plan.split(":")
     n = int(n)
     commits = [0]
-    original_commit = Store.commit_match
 
-    if point in ("after-commit", "mid-commit"):
-        def commit(self, m, result, calls, *rest, **kw):
+    if point == "after-commit":  # the Nth commit to return (its match and any written with it are stored)
+        original_commit = GroupCommit.commit
+
+        async def commit(self, *args, **kw):
+            await original_commit(self, *args, **kw)
             commits[0] += 1
-            if point == "mid-commit" and commits[0] == n:
-                calls = _KillOnIter(calls)
-            original_commit(self, m, result, calls, *rest, **kw)
-            if point == "after-commit" and commits[0] == n:
+            if commits[0] == n:
                 _die()
-        Store.commit_match = commit
+        GroupCommit.commit = commit
+    elif point == "mid-commit":  # inside the transaction writing the Nth match (with those written with it)
+        original_write = Store.commit_matches
+
+        def write(self, batch):
+            armed = []
+            for m, result, calls, *rest in batch:
+                commits[0] += 1
+                armed.append((m, result, _KillOnIter(calls) if commits[0] == n else calls, *rest))
+            original_write(self, armed)
+        Store.commit_matches = write
     elif point == "mid-ratings":
         original_rows = runner.replay_rows
 

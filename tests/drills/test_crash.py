@@ -99,8 +99,11 @@ def test_killed_at_every_kind_of_point_then_rerun_equals_an_uninterrupted_run(tm
         proc = _killer(cfg, run, plan)
         assert proc.returncode == -signal.SIGKILL, (plan, proc.returncode, proc.stderr[-2000:])
         done.append(_finished(run))
-    # each kill lost at most the match being written; every run made progress
-    assert done == sorted(done) and done[0] == 3 and done[1] == 3 + 3 and done[-2] < TOTAL
+    # Each kill lost no match whose commit had returned, and only the transaction being written: the
+    # matches that finished together are committed together (arena/engine/commits.py), so a kill
+    # inside that write loses all of them, each whole.
+    assert done == sorted(done) and done[0] >= 3 and done[0] <= done[1] < done[0] + 4
+    assert done[2] >= done[1] + 5 and done[3] == done[2] and done[-2] < TOTAL
     # run on until the last kill lands in the ratings write: every match is stored by then
     while _finished(run) < TOTAL:
         _killer(cfg, run, "mid-ratings:0")

@@ -101,3 +101,19 @@ def test_a_slot_released_twice_counts_once():
         return lim.in_flight
 
     assert run(go()) == 0
+
+
+def test_a_free_slot_is_taken_at_once_but_never_ahead_of_a_waiter():
+    async def go():
+        lim = AdaptiveLimit(1)
+        first = lim.try_acquire()
+        assert first is not None and lim.try_acquire() is None  # full
+        waiter = asyncio.ensure_future(lim.acquire())
+        await asyncio.sleep(0)
+        lim.release(first)  # handed to the waiter, not to whoever asks next
+        assert lim.try_acquire() is None
+        second = await waiter
+        lim.release(second)
+        return lim.in_flight, lim.try_acquire() is not None
+
+    assert run(go()) == (0, True)

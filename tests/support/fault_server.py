@@ -23,6 +23,11 @@ Replies: `text` (a string, or a list used in turn), or `reply(body) -> str`, or
 A call with a format (OpenAI `response_format` json_schema, Anthropic forced `tools`) gets its
 reply in that shape: JSON text as it is, other text wrapped as {"answer": text};
 `obey_formats=False` plays a server that ignores formats. `logprobs=true` gets per-word logprobs.
+
+Streaming: an OpenAI request with `stream: true` is answered with server-sent events, one chunk per
+word (choices[0].delta.content), the finish_reason chunk, a usage chunk when
+`stream_options.include_usage` is set, then `data: [DONE]`; `token_s` seconds pass between words.
+`streams=False` plays a server that ignores `stream` and answers with one JSON body.
 """
 from __future__ import annotations
 
@@ -50,7 +55,8 @@ class FaultServer:
                  seed: int = 0, retry_after: float | None = None, retry_after_ms: float | None = None,
                  slow_s: float = 30.0, max_in_flight: int | None = None, api_key: str | None = None,
                  model_name: str = "fault-model", host: str = "127.0.0.1", port: int = 0,
-                 keep_headers: int = 10_000, obey_formats: bool = True):
+                 keep_headers: int = 10_000, obey_formats: bool = True, streams: bool = True,
+                 token_s: float = 0.0):
         for f in [*faults, *(failure_kinds if failure_rate else ())]:
             if f not in FAULTS:
                 raise ValueError(f"unknown fault {f!r} (known: {', '.join(FAULTS)})")
@@ -62,6 +68,7 @@ class FaultServer:
         self.max_in_flight, self.api_key, self.model_name = max_in_flight, api_key, model_name
         self.host, self.port = host, port
         self.obey_formats = obey_formats  # False: a server that ignores response_format and tools
+        self.streams, self.token_s = streams, token_s  # streams False: a server that ignores `stream`
         self._rng = random.Random(seed)
         self._turn = itertools.count()
         # What a test can look at.
@@ -201,9 +208,39 @@ class FaultServer:
             self.answered += 1
             shaped = body if self.obey_formats else {k: v for k, v in body.items()
                                                      if k not in ("response_format", "tools", "tool_choice")}
-            return web.json_response(_answer(flavour, shaped, text, self.model_name))
+            answer = _answer(flavour, shaped, text, self.model_name)
+            if flavour == "openai" and body.get("stream") is True and self.streams:
+                return await self._stream(request, body, answer)
+            return web.json_response(answer)
         finally:
             self.in_flight -= 1
+
+    async def _stream(self, request: web.Request, body: dict[str, Any], answer: dict[str, Any]) -> web.StreamResponse:
+        """`answer` as the chat-completions stream: one chunk per word, as servers send per token."""
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        await resp.prepare(request)
+        choice = answer["choices"][0]
+        head = {k: answer[k] for k in ("id", "created", "model")} | {"object": "chat.completion.chunk"}
+
+        async def send(chunk: dict[str, Any]) -> None:
+            await resp.write(b"data: " + json.dumps(head | chunk).encode() + b"\n\n")
+
+        lps = (choice.get("logprobs") or {}).get("content")
+        words = re.findall(r"\s*\S+", choice["message"]["content"]) or [""]
+        for i, word in enumerate(words):
+            if i and self.token_s:
+                await asyncio.sleep(self.token_s)
+            delta: dict[str, Any] = {"content": word} | ({"role": "assistant"} if i == 0 else {})
+            part: dict[str, Any] = {"index": 0, "delta": delta, "finish_reason": None}
+            if lps is not None:
+                part["logprobs"] = {"content": lps[i:i + 1]}
+            await send({"choices": [part]})
+        await send({"choices": [{"index": 0, "delta": {}, "finish_reason": choice["finish_reason"]}]})
+        if (body.get("stream_options") or {}).get("include_usage"):
+            await send({"choices": [], "usage": answer["usage"]})
+        await resp.write(b"data: [DONE]\n\n")
+        await resp.write_eof()
+        return resp
 
     def _fault(self, flavour: str, fault: str) -> web.Response:
         self.faults_sent[fault] += 1

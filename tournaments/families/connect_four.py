@@ -40,23 +40,36 @@ class Board:
         self.grid = [[EMPTY] * cols for _ in range(rows)]
         self.heights = [0] * cols
         self.plies = 0
+        # The board is shown every turn: each row's text is kept, redrawn only when a disc lands in it.
+        self._header = " ".join(str(c) for c in range(cols))
+        self._rows = [" ".join(row) for row in self.grid]
+        self._legal: list[int] | None = None  # until the next drop
 
     def legal(self) -> list[int]:
-        return [c for c in range(self.cols) if self.heights[c] < self.rows]
+        """The open columns (asked twice a turn: for the prompt and to check the answer)."""
+        if self._legal is None:
+            self._legal = [c for c in range(self.cols) if self.heights[c] < self.rows]
+        return self._legal
 
     def drop(self, col: int, disc: str) -> bool:
         """Play `disc` into `col`; True if it completes a line of `connect`."""
         row = self.heights[col]
-        self.grid[row][col] = disc
+        grid, rows, cols = self.grid, self.rows, self.cols
+        grid[row][col] = disc
+        self._rows[row] = " ".join(grid[row])
         self.heights[col] += 1
+        self._legal = None
         self.plies += 1
-        for dr, dc in DIRECTIONS:
+        for dr, dc in DIRECTIONS:  # count the line through the new disc, both ways from it
             run = 1
-            for sign in (1, -1):
-                r, c = row + sign * dr, col + sign * dc
-                while 0 <= r < self.rows and 0 <= c < self.cols and self.grid[r][c] == disc:
-                    run += 1
-                    r, c = r + sign * dr, c + sign * dc
+            r, c = row + dr, col + dc
+            while 0 <= r < rows and 0 <= c < cols and grid[r][c] == disc:
+                run += 1
+                r, c = r + dr, c + dc
+            r, c = row - dr, col - dc
+            while 0 <= r < rows and 0 <= c < cols and grid[r][c] == disc:
+                run += 1
+                r, c = r - dr, c - dc
             if run >= self.connect:
                 return True
         return False
@@ -65,8 +78,7 @@ class Board:
         return self.plies >= self.rows * self.cols
 
     def render(self) -> str:
-        header = " ".join(str(c) for c in range(self.cols))
-        return "\n".join([header, *(" ".join(self.grid[r]) for r in range(self.rows - 1, -1, -1))])
+        return "\n".join([self._header, *reversed(self._rows)])
 
 
 @dataclass

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from arena.engine.match import MatchContext
 
 Check = Callable[[str], Any | Awaitable[Any]]
+_PLAIN = frozenset({str, int, float, bool, tuple, list, dict, type(None)})  # what a check returns, never awaitable
 
 
 @dataclass
@@ -82,7 +83,7 @@ async def ask_checked(ctx: "MatchContext", variant: str, role: str, messages: Me
         out.prompts.append(convo)
         try:
             value = check(completion.text)
-            if inspect.isawaitable(value):
+            if type(value) not in _PLAIN and inspect.isawaitable(value):  # the ABC check costs more than a move
                 value = await value
         except FormatError as exc:
             reason = str(exc)[:600]

@@ -115,3 +115,21 @@ def test_the_calls_of_a_match_stopped_at_the_cost_limit_count(tmp_path):
         db.close()
         assert paid["calls"] > in_table  # the stopped match's calls are in no committed match
         assert paid["cost_usd"] == pytest.approx((paid["input_tokens"] + paid["output_tokens"]) * 10.0 / 1e6)
+
+
+def test_usage_shows_each_models_first_token_time_and_rate_of_its_streamed_calls(tmp_path):
+    # "e4" and a second word: a streamed answer of two tokens has a generation rate.
+    with FaultServer(text="e4 now", latency_s=0.05, token_s=0.01) as srv:
+        data = config(srv.openai_url)
+        data["families"]["chess"]["max_plies"] = 2
+        run(parse_config(data), tmp_path)
+        answered = srv.answered
+    speed = usage(tmp_path)["speed"]
+    assert [s["model"] for s in speed] == ["openai-api/fault/m1"]  # the scripted player is never streamed
+    s = speed[0]
+    assert s["streamed"] == answered > 0
+    assert 0.05 <= s["first_token_s_median"] < 1 and 0.05 <= s["first_token_s_mean"] < 1
+    assert 10 < s["tokens_per_s_median"] < 200
+    code, out, err = arena("usage", "--run-dir", str(tmp_path))
+    assert code == 0, err
+    assert "first token s" in out and "openai-api/fault/m1" in out

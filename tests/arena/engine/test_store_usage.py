@@ -12,6 +12,8 @@ from arena.engine.store import VERSION, Store
 def _as_version_2(run_dir):
     db = sqlite3.connect(run_dir / "arena.sqlite")
     db.execute("DROP TABLE usage")
+    for column in ("first_token_s", "tokens_per_s"):  # added by version 4
+        db.execute(f"ALTER TABLE calls DROP COLUMN {column}")
     db.execute("PRAGMA user_version=2")
     db.commit()
     db.close()
