@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,7 @@ LOOP_DEFAULT = {
 DEFAULT_EVAL_FAMILIES: tuple[str, ...] = ()  # `--eval FAMILY,...` adds held-out tournaments
 CONTROLS = ("shuffled",)
 GUARD_RPO_ALPHA = 1.0  # the RPO paper's weight; TRL's docs recommend it too
+SUMMARY_NAME = "generation.json"  # per generation, beside its train.json and eval.json
 
 
 @dataclass
@@ -150,6 +152,7 @@ def run_loop(cfg: TournamentConfig, run_dir: str | Path, opts: LoopOptions, view
     gens = [Generation(0, base.name)]
     current = base
     for i in range(1, opts.iterations + 1):
+        started = time.time()
         log(f"== generation {i - 1}: tournament with {', '.join(cfg.players)}")
         summary = _run(cfg, run_dir, view, log)
         gen_dir = run_dir / "loop" / f"gen{i}"
@@ -161,6 +164,8 @@ def run_loop(cfg: TournamentConfig, run_dir: str | Path, opts: LoopOptions, view
                 log(f"== generation {i}: reusing {new.name} trained earlier ({toml})")
                 gen = Generation(i, new.name, current.name)
                 gens.append(_prove(gen, current, new, gen_dir, run_dir, opts, train_opts, log))
+                if not (gen_dir / SUMMARY_NAME).is_file():
+                    _summarise(gen_dir, gens[-1], summary.tournament_id, started)
                 cfg, current = with_variant(cfg, new), new
                 continue
         gen_dir.mkdir(parents=True, exist_ok=True)
@@ -181,6 +186,7 @@ def run_loop(cfg: TournamentConfig, run_dir: str | Path, opts: LoopOptions, view
         log(train_summary(result))
         gen = Generation(i, result.variant.name, current.name, stats.pairs + stats.mixed + anchors, result, anchors)
         gens.append(_prove(gen, current, result.variant, gen_dir, run_dir, opts, train_opts, log))
+        _summarise(gen_dir, gens[-1], summary.tournament_id, started, stats)
         cfg, current = with_variant(cfg, result.variant), result.variant
     log(f"== generation {opts.iterations}: tournament with {', '.join(cfg.players)}")
     last = _run(cfg, run_dir, view, log)
@@ -195,6 +201,16 @@ def run_loop(cfg: TournamentConfig, run_dir: str | Path, opts: LoopOptions, view
         for fam in opts.eval_families:
             out.eval_ratings[fam] = [r for r in ev.ratings if r.role == PLAYER and r.family == fam]
     return out
+
+
+def _summarise(gen_dir: Path, gen: Generation, tournament_id: str, started: float, stats: Any = None) -> None:
+    """genN/generation.json: what train.json and eval.json beside it do not say (the tournament, the
+    pairs exported, the minutes the generation took), for the dashboard's Loop screen."""
+    body = {"generation": gen.index, "variant": gen.variant, "parent": gen.parent, "control": gen.control,
+            "tournament": tournament_id, "started_at": started, "seconds": round(time.time() - started, 1)}
+    if stats is not None:
+        body.update(exported=stats.pairs, mixed=stats.mixed, anchors=gen.anchors)
+    (gen_dir / SUMMARY_NAME).write_text(json.dumps(body, indent=1), encoding="utf-8")
 
 
 def _add_anchors(pairs: Path, parent: Variant, arena_pairs: int, run_dir: Path, opts: LoopOptions,

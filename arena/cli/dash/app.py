@@ -14,8 +14,12 @@ HELP = """Keys (also in the command palette, Ctrl+P):
   r  runs (every run directory below this folder)     n  new tournament
   enter  on a run: its live view; on a match: the match in full
   m  matches (filter by family, variant, outcome, failed)
-  c  compare two variants or a lineage               e  export (matches, DPO pairs, report)
-  l  the training loop                               s  stop the run shown (as Ctrl-C)
+  c  compare two variants or a lineage (and play N more)
+  t  ratings of any role (player, author, referee, meta-referee), intervals
+  u  usage: calls, cached, errors, tokens, cost per tournament, variant, role
+  e  export (DPO pairs, soft targets, matches, report)
+  l  the training loop, generation by generation
+  s  stop the run shown (as Ctrl-C)
   f  format failures    x  failed matches           escape  back    q  quit
 Runs are processes of their own: quit and reopen, and a running tournament is still there."""
 
@@ -43,6 +47,26 @@ class DashApp(App):
     NewScreen SelectionList { height: auto; max-height: 8; }
     NewScreen Collapsible { padding: 0 0 0 1; border-top: none; }
     NewScreen CollapsibleTitle { padding: 0 1; }
+    /* Export, Loop and Ratings: one line a field too (the app's CSS outranks a screen's DEFAULT_CSS). */
+    ExportScreen .row { height: 1; }
+    ExportScreen .row Label { width: 13; padding: 0 1 0 0; }
+    ExportScreen .row Input { width: 1fr; margin-right: 1; }
+    ExportScreen .row Select { width: 1fr; margin-right: 1; }
+    ExportScreen #buttons { height: 1; margin-top: 1; }
+    ExportScreen #buttons Button { margin-right: 2; }
+    LoopScreen .row { height: 1; }
+    LoopScreen .row Label { width: 14; padding: 0 1 0 0; }
+    LoopScreen .row Input { width: 1fr; margin-right: 1; }
+    LoopScreen .row Select { width: 1fr; margin-right: 1; }
+    LoopScreen .error { height: auto; }
+    LoopScreen #gens { height: 6; }
+    LoopScreen #findings { height: auto; max-height: 2; }
+    LoopScreen #out { height: 1fr; }
+    LoopScreen .row Input.-invalid { border: none; background: $error 30%; }
+    RatingsScreen .row { height: 1; margin-bottom: 1; }
+    RatingsScreen .row Select { width: 22; margin-right: 1; }
+    RatingsScreen .row Input { width: 1fr; }
+    UsageScreen #speeds { height: auto; max-height: 6; }
     """
     BINDINGS = [
         Binding("q", "quit", "quit"),
@@ -53,6 +77,8 @@ class DashApp(App):
         Binding("c", "screen('compare')", "compare"),
         Binding("e", "screen('export')", "export"),
         Binding("l", "screen('loop')", "loop"),
+        Binding("t", "screen('ratings')", "ratings"),
+        Binding("u", "screen('usage')", "usage"),
     ]
 
     def __init__(self, root: str | Path = ".", refresh_s: float = 1.0, **kwargs: Any):
@@ -74,9 +100,10 @@ class DashApp(App):
         self.push_screen(RunsScreen())
 
     def action_screen(self, name: str) -> None:
-        from arena.cli.dash import compare, export, loop, matches, new, runs
+        from arena.cli.dash import compare, export, loop, matches, new, ratings, runs, usage
         make = {"runs": runs.RunsScreen, "new": new.NewScreen, "matches": matches.MatchesScreen,
-                "compare": compare.CompareScreen, "export": export.ExportScreen, "loop": loop.LoopScreen}[name]
+                "compare": compare.CompareScreen, "export": export.ExportScreen, "loop": loop.LoopScreen,
+                "ratings": ratings.RatingsScreen, "usage": usage.UsageScreen}[name]
         if name == "runs":
             while len(self.screen_stack) > 2:
                 self.pop_screen()

@@ -1,13 +1,9 @@
 """Compare: two variants (head-to-head, P(A beats B) with its interval, the sample-size line,
 the leader's robustness: `arena compare`'s own words) or a lineage; and "play N more matches"
 between the two, which grows the tournament by rounds of only those two (a match is named by
-its cell, so only the new matches play)."""
+its cell, so only the new matches play), for a run launched from here or from the command line
+(arena/cli/dash/more.py finds or rebuilds its config)."""
 from __future__ import annotations
-
-import math
-import tomllib
-from pathlib import Path
-from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -16,29 +12,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Static, TextArea
 
-from arena.cli.dash.data import CONFIG_NAME
-
 MORE_NAME = "arena-more.toml"
-
-
-def more_matches_config(run_dir: Path, a: str, b: str, n: int) -> tuple[dict[str, Any], int]:
-    """The run's config grown by enough rounds of only a and b to play at least n more matches
-    between them: (config, matches it adds). A round of two players is both seat orders."""
-    from arena.cli.dash.progress import family_totals
-    from arena.errors import UserError
-    path = run_dir / CONFIG_NAME
-    if not path.is_file():
-        raise UserError(f"{run_dir.name} has no {CONFIG_NAME} (it was not launched from the dashboard)")
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    t = dict(data.get("tournament", {}))
-    per_round = sum(family_totals({"families": t.get("families") or ["chess"], "players": [a, b], "rounds": 1,
-                                   "family_options": data.get("families", {})}).values())
-    if per_round == 0:
-        raise UserError("none of the run's families is played by two players")
-    rounds = math.ceil(n / per_round)
-    t["players"] = [a, b]
-    t["rounds"] = int(t.get("rounds", 1)) + rounds
-    return {**data, "tournament": t}, rounds * per_round
 
 
 class CompareScreen(Screen):
@@ -86,9 +60,6 @@ class CompareScreen(Screen):
         self.app.call_from_thread(self.query_one(TextArea).load_text, text)
 
     def more(self) -> None:
-        from arena.cli.dash.form import to_toml
-        from arena.cli.dash.procs import launch
-        from arena.errors import UserError
         out = self.query_one(TextArea)
         a, b = self.value("a"), self.value("b")
         try:
@@ -98,12 +69,23 @@ class CompareScreen(Screen):
         except ValueError:
             out.load_text("play more: give two different variants A and B and a positive N")
             return
+        out.load_text(f"finding the config of {self.run_dir.name}…")
+        self.play_more(a, b, n)
+
+    @work(thread=True, exclusive=True, group="more", exit_on_error=False)
+    def play_more(self, a: str, b: str, n: int) -> None:
+        from arena.cli.dash.form import to_toml
+        from arena.cli.dash.more import more_matches_config
+        from arena.cli.dash.procs import launch
+        from arena.errors import UserError
         try:
-            data, adds = more_matches_config(self.run_dir, a, b, n)
+            data, adds, where = more_matches_config(self.run_dir, a, b, n)
         except UserError as exc:
-            out.load_text(str(exc))
+            self.app.call_from_thread(self.query_one(TextArea).load_text, str(exc))
             return
         (self.run_dir / MORE_NAME).write_text(to_toml(data), encoding="utf-8")
         self.app.launched = launch(self.run_dir, "run", MORE_NAME, "--run-dir", ".", "--display", "plain")
-        self.notify(f"playing {adds} more matches of {a} vs {b} ({MORE_NAME})")
-        self.app.open_live(self.run_dir)
+        note = (f"playing {adds} more matches of {a} vs {b} ({MORE_NAME}, config from {where}"
+                + (", whole rounds: both seat orders" if adds != n else "") + ")")
+        self.app.call_from_thread(self.notify, note)
+        self.app.call_from_thread(self.app.open_live, self.run_dir)

@@ -17,6 +17,10 @@ from arena.schema import Schema, one_line
 
 # The [tournament] keys the form offers, in its order (the rest keep their defaults).
 TOURNAMENT_FIELDS = ("name", "rounds", "seed", "samples", "matches_in_flight", "cost_limit_usd")
+# The [[variants]] sampling keys a variant added by model name may set (VariantTable checks them).
+VARIANT_FIELDS = ("temperature", "top_p", "max_tokens", "seed", "system")
+RAW_TEXT = frozenset({"system"})  # taken as typed, never read as a TOML value
+VARIANT_BASE = {"name": "v", "model": "local/v"}  # a valid name and model, to check one field alone
 
 
 def default(schema: type[BaseModel], key: str) -> Any:
@@ -45,13 +49,15 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def field_error(schema: type[BaseModel], key: str, text: str, where: str) -> str | None:
-    """The schema's one-line error for this field alone, or None when it is fine (or left empty)."""
-    value = parse_value(text)
-    if value is None:
+def field_error(schema: type[BaseModel], key: str, text: str, where: str,
+                base: dict[str, Any] | None = None) -> str | None:
+    """The schema's one-line error for this field alone, or None when it is fine (or left empty).
+    `base`: valid values of the schema's required fields, so only this field's error shows."""
+    value = text if key in RAW_TEXT else parse_value(text)
+    if value is None or value == "":
         return None
     try:
-        schema.model_validate({key: value})
+        schema.model_validate({**(base or {}), key: value})
     except ValidationError as exc:
         mine = [e for e in exc.errors() if e["loc"] and e["loc"][0] == key]
         if mine:
@@ -82,12 +88,16 @@ def family_fields(family: str) -> list[tuple[str, str, str]]:
     return out
 
 
-def variant_table(name: str, model: str, base_url: str = "") -> dict[str, Any]:
+def variant_table(name: str, model: str, base_url: str = "", sampling: dict[str, str] | None = None) -> dict[str, Any]:
     """A declared variant from a model name: openai/..., openai-api/<service>/... (with its base URL),
-    local/<path>.gguf, anthropic/..."""
+    local/<path>.gguf, anthropic/...; with its sampling options (VARIANT_FIELDS) where given."""
     table: dict[str, Any] = {"name": name.strip(), "model": model.strip()}
     if base_url.strip():
         table["base_url"] = base_url.strip()
+    for key, text in (sampling or {}).items():
+        value = text if key in RAW_TEXT else parse_value(text)
+        if value not in (None, ""):
+            table[key] = value
     return table
 
 

@@ -24,7 +24,7 @@ from textual.widgets import (
 )
 
 from arena.cli.dash import form
-from arena.config import TournamentSection
+from arena.config import TournamentSection, VariantTable
 
 PREFILL = {"name": "dash"}
 ROLES = {"referees": "families judged by models need them", "authors": "families with written tasks need them",
@@ -76,6 +76,9 @@ class NewScreen(Screen):
                 yield Input(placeholder="model", id="v-model")
                 yield Input(placeholder="base URL (openai-api)", id="v-url")
                 yield Button("add", id="add")
+            for key in form.VARIANT_FIELDS:  # its sampling; empty: the backend's default
+                extra = VariantTable.model_fields[key].json_schema_extra or {}
+                yield from self._row(f"  {key}", f"v-{key}", "", str(extra.get("kind") or extra.get("must") or ""))
             yield Static("", id="e-v", classes="error", markup=False)
             yield Static("", id="e-form", classes="error", markup=False)
             yield Button("Launch", id="launch", variant="primary")
@@ -100,6 +103,8 @@ class NewScreen(Screen):
             fam, key = self._family_key(ident)
             schema = form.options_schema(fam)
             problem = form.field_error(schema, key, event.value, f"[families.{fam}]") if schema else None
+        elif ident.startswith("v-") and ident[2:] in form.VARIANT_FIELDS:
+            problem = form.field_error(VariantTable, ident[2:], event.value, "variant", form.VARIANT_BASE)
         else:
             return
         event.input.set_class(problem is not None, "-invalid")
@@ -129,7 +134,8 @@ class NewScreen(Screen):
 
     def add_variant(self) -> None:
         name, model, url = (self.query_one(f"#{i}", Input).value for i in ("v-name", "v-model", "v-url"))
-        table = form.variant_table(name, model, url)
+        sampling = {k: self.query_one(f"#v-{k}", Input).value for k in form.VARIANT_FIELDS}
+        table = form.variant_table(name, model, url, sampling)
         problem = form.check({"tournament": {"players": ["random", "first"]}, "variants": [table]})
         if not problem and table["name"] in form.variant_names(self.declared):
             problem = f"variant {table['name']!r} exists already"

@@ -88,3 +88,37 @@ def test_new_tournament_screen(snap_compare, root):
         pilot.app.screen.query_one("#t-rounds").value = "0"
         await settle(pilot)
     assert snap_compare(DashApp(root, refresh_s=60), run_before=ready)
+
+
+def test_ratings_screen(snap_compare, root):
+    async def ready(pilot):
+        await settle(pilot, rows("#runs"))
+        await pilot.press("t")
+        await settle(pilot, rows("#ratings"))
+    assert snap_compare(DashApp(root, refresh_s=60), run_before=ready)
+
+
+def test_usage_screen(snap_compare, root):
+    async def ready(pilot):
+        await settle(pilot, rows("#runs"))
+        await pilot.press("u")
+        await settle(pilot, rows("#usage"))
+    assert snap_compare(DashApp(root, refresh_s=60), run_before=ready)
+
+
+def test_export_screen(snap_compare, root):
+    async def ready(pilot):
+        await settle(pilot, rows("#runs"))
+        await pilot.press("e")
+        await settle(pilot)
+    assert snap_compare(DashApp(root, refresh_s=60), run_before=ready)
+
+
+def test_loop_screen(snap_compare, root):
+    async def ready(pilot):
+        await settle(pilot, rows("#runs"))
+        await pilot.press("l")
+        await settle(pilot, lambda app: "no generations" in str(app.screen.query_one("#findings").render()))
+        pilot.app.screen.query_one("#iterations").value = "0"  # an option the command refuses, shown
+        await settle(pilot)
+    assert snap_compare(DashApp(root, refresh_s=60), run_before=ready)
