@@ -15,7 +15,6 @@ runs a llama.cpp model in this process (`arena train`'s checks) goes through
 from __future__ import annotations
 
 import asyncio
-import functools
 import os
 import threading
 import time
@@ -23,15 +22,31 @@ import weakref
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
+
+import aiohttp
 
 from arena.config import VariantOptions, variant_options
-from arena.records import Completion, Constraint, Variant
+from arena.records import Completion, Variant
+from arena.schema import setting
+from players import llama_server
 from players.base import FATAL, BackendError, Request, classify_default, sampling_kwargs
+from players.local_grammar import gbnf_for, gbnf_literal, grammar_for  # noqa: F401 - gbnf_literal: re-exported
 
 T = TypeVar("T")
 ALIASES = ("smollm2-135m", "smollm2", "default")
 N_CTX = 4096
+DEFAULT_SLOTS = 8  # llama-server slots of a backend used outside a gateway
+
+
+def threads() -> int:
+    """llama.cpp's threads: every core, or ARENA_LLAMA_THREADS (a Ray replica sets its CPU share:
+    llama.cpp's threads spin while they wait, so two models each using every core run several
+    times slower than one)."""
+    try:
+        return max(1, int(os.environ.get("ARENA_LLAMA_THREADS", "")))
+    except ValueError:
+        return os.cpu_count() or 2
 
 
 def default_gguf() -> Path:
@@ -84,14 +99,23 @@ def gguf_problem(path: Path) -> str | None:
 
 
 class LocalOptions(VariantOptions):
-    """No options of its own: the model is the variant's `model`, a LoRA its `adapter`."""
+    """The model is the variant's `model`, a LoRA its `adapter`. `server`: decode through
+    llama-server with continuous batching (players/llama_server.py): "auto" when it is built,
+    "on" requires it, "off" keeps the in-process path; `parallel`: its slots (sequences decoded
+    together; default: the model's concurrency limit in the gateway, so every call it lets
+    through has a slot)."""
+    server: Literal["auto", "on", "off"] = setting("auto", must='"auto", "on" or "off"')
+    parallel: int | None = setting(None, ge=1, le=64, must="a whole number from 1 to 64")
 
 
 OPTIONS = LocalOptions  # what players.registry.check_options checks of a declared variant
 
 
 def check(variant: Variant) -> None:
-    variant_options(variant, LocalOptions)
+    opts = variant_options(variant, LocalOptions)
+    if opts.server == "on" and not llama_server.available():
+        raise ValueError(f"variant {variant.name!r}: server = \"on\" needs llama-server, which is not built "
+                         f"at {llama_server.binary()} (run scripts/build-llama-server.sh)")
     model_path(variant)
     try:
         import llama_cpp  # noqa: F401
@@ -127,7 +151,7 @@ class LoadedModel:
         (n_ctx x vocab floats) and the output layer on every prompt token, which plain calls skip."""
         if (self._scoring if logits_all else self._llm) is None:
             from llama_cpp import Llama
-            kwargs: dict[str, Any] = dict(model_path=str(self.path), n_ctx=N_CTX, n_threads=os.cpu_count() or 2,
+            kwargs: dict[str, Any] = dict(model_path=str(self.path), n_ctx=N_CTX, n_threads=threads(),
                                           verbose=False, logits_all=logits_all)
             if self.adapter:
                 kwargs["lora_path"] = self.adapter
@@ -170,61 +194,6 @@ class LoadedModel:
                           top_logprobs=_top_logprobs(choice) if request.logprobs else None)
 
 
-def gbnf_literal(text: str) -> str:
-    """A GBNF string literal matching exactly `text`. llama-cpp-python's own literal formatter
-    leaves backslashes alone, so a choice such as a\\b would read as an escape."""
-    out = []
-    for ch in text:
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\x{ord(ch):02X}")
-        else:
-            out.append(ch)  # GBNF literals are UTF-8: other characters stand for themselves
-    return '"' + "".join(out) + '"'
-
-
-# JSON strings may not hold raw control characters (json.loads refuses them), but the converter's
-# string rule lets any non-quote character through, so a model writing code would put raw newlines in.
-_LOOSE_CHAR = 'char ::= [^"\\\\]'
-_JSON_CHAR = 'char ::= [^"\\\\\\x7F\\x00-\\x1F]'
-
-
-@functools.lru_cache(maxsize=256)
-def grammar_for(constraint: Constraint) -> Any:
-    """The llama.cpp grammar that enforces a constraint, kept per constraint (a JSON schema's
-    conversion to GBNF is Python work worth doing once)."""
-    from llama_cpp import LlamaGrammar
-    if constraint.choices:
-        return LlamaGrammar.from_string("root ::= " + " | ".join(gbnf_literal(c) for c in constraint.choices),
-                                        verbose=False)
-    import json
-
-    from llama_cpp.llama_grammar import json_schema_to_gbnf
-    try:
-        # The schema text has its keys sorted (Constraint.json_schema), so the properties' own order
-        # is lost; a "required" list keeps the order the family wrote, which is the order a model
-        # should write them in (a function's name before the examples that call it).
-        gbnf = json_schema_to_gbnf(constraint.schema or "", prop_order=_required_order(json.loads(constraint.schema or "")))
-    except Exception as exc:  # noqa: BLE001 - the converter raises bare exceptions for unsupported schemas
-        raise BackendError(f"local model cannot enforce this JSON schema: {exc}", FATAL) from None
-    return LlamaGrammar.from_string(gbnf.replace(_LOOSE_CHAR, _JSON_CHAR), verbose=False)
-
-
-def _required_order(schema: Any) -> list[str]:
-    """Property names in the order of the schema's "required" lists, outer objects first."""
-    order: list[str] = []
-    todo = [schema]
-    while todo:
-        node = todo.pop(0)
-        if isinstance(node, dict):
-            order += [n for n in node.get("required") or [] if isinstance(n, str) and n not in order]
-            todo += list(node.values())
-        elif isinstance(node, list):
-            todo += node
-    return order
-
-
 def _top_logprobs(choice: dict[str, Any]) -> list[dict[str, float]]:
     """Per generated token, its top alternatives (token text -> logprob), from the chat shape
     llama-cpp-python returns (choices[0].logprobs.content[i].top_logprobs, the OpenAI spelling)."""
@@ -247,12 +216,14 @@ def loaded_model(path: Path, adapter: str | None) -> LoadedModel:
 
 def free_models() -> None:
     """Close every loaded llama.cpp model (e.g. between generations of `arena loop`, whose
-    checkpoints would otherwise all stay in memory); the next call loads what it needs again."""
+    checkpoints would otherwise all stay in memory), and stop every llama-server; the next call
+    loads or starts what it needs again."""
     with _models_lock:
         models = list(_models.values())
         _models.clear()
     for m in models:
         on_llama_thread(m.close)
+    llama_server.stop_all()
 
 
 class Turn:
@@ -279,7 +250,7 @@ class Turn:
         self._lock.release()
 
 
-_turns: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Turn]" = weakref.WeakKeyDictionary()
+_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Turn] = weakref.WeakKeyDictionary()
 
 
 def llama_turn() -> Turn:
@@ -293,14 +264,25 @@ def llama_turn() -> Turn:
 class LocalBackend:
     def __init__(self, variant: Variant):
         path = model_path(variant)
-        self.model = loaded_model(path, variant.adapter)
+        opts = variant_options(variant, LocalOptions)
+        self.model = loaded_model(path, variant.adapter)  # loads nothing until an in-process call
         self.key = f"local|{path.name}|{variant.adapter or '-'}"
+        self.served = opts.server != "off" and llama_server.available()
+        self.path, self.adapter, self.parallel = path, variant.adapter, opts.parallel
+        self.pool_size: int | None = None  # set by the gateway: this model's concurrency ceiling
+        self.server: llama_server.LlamaServer | None = None  # chosen on first use, when pool_size is known
+        self._holding = False  # counted among the server's users (it stops when the last one closes)
 
-    def turn(self) -> Turn:
-        """What a call waits for before it generates (see the gateway's queued count)."""
-        return llama_turn()
+    def turn(self) -> Turn | Slots:
+        """What a call waits for before it generates (see the gateway's queued count): the one
+        llama.cpp thread, or one of the server's slots."""
+        if not self.served:
+            return llama_turn()
+        return Slots(self._hold())
 
     async def complete(self, request: Request) -> Completion:
+        if self.served:
+            return await self._served(request)
         job = LLAMA_EXECUTOR.submit(self.model.generate, request)
         try:
             return await asyncio.wrap_future(job)
@@ -308,11 +290,81 @@ class LocalBackend:
             llama_turn().leftover = job
             raise
 
+    async def _served(self, request: Request) -> Completion:
+        started = time.perf_counter()
+        server = self._hold()
+        # A session per call: a backend may serve several event loops in turn (asyncio.run per
+        # tournament), and a connection to 127.0.0.1 costs far less than one generation. No total
+        # timeout here: the gateway's per-attempt timeout bounds the call.
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_connect=10)) as session:
+            body = await server.chat(session, server_payload(request))
+        try:
+            choice = body["choices"][0]
+            text = choice["message"].get("content") or ""
+        except (KeyError, IndexError, TypeError, AttributeError):
+            raise BackendError(f"llama-server answered without a choice: {str(body)[:200]}") from None
+        usage = body.get("usage") or {}
+        return Completion(text=text, input_tokens=usage.get("prompt_tokens", 0),
+                          output_tokens=usage.get("completion_tokens", 0), latency_s=time.perf_counter() - started,
+                          finish_reason=choice.get("finish_reason"), constrained=request.constraint is not None,
+                          top_logprobs=_top_logprobs(choice) if request.logprobs else None)
+
+    def _hold(self) -> llama_server.LlamaServer:
+        if self.server is None:
+            slots = self.parallel or self.pool_size or DEFAULT_SLOTS
+            self.server = llama_server.server_for(self.path, self.adapter, slots, N_CTX)
+        if not self._holding:
+            self._holding = True
+            self.server.users += 1
+        return self.server
+
     def classify(self, exc: BaseException):
         return classify_default(exc)
 
     async def aclose(self) -> None:
-        return None  # the model stays loaded for other variants and later runs in this process
+        # The in-process model stays loaded for other variants and later runs in this process;
+        # a server stops with the last backend that used it (its own process and memory).
+        if self.server is not None and self._holding:
+            self._holding = False
+            self.server.users -= 1
+            if self.server.users <= 0:
+                self.server.stop()
+
+
+class Slots:
+    """A Turn over the server's slots: up to `parallel` calls generate at once, the rest queue
+    (the gateway counts them as queued and starts their timeout only when they get a slot, and
+    the server is up)."""
+
+    def __init__(self, server: llama_server.LlamaServer):
+        self.server, self.gate = server, server.slots()
+
+    async def acquire(self) -> None:
+        await self.gate.acquire()
+        try:
+            await self.server.ensure()
+        except BaseException:
+            self.gate.release()
+            raise
+
+    def release(self) -> None:
+        self.gate.release()
+
+
+def server_payload(request: Request) -> dict[str, Any]:
+    """The chat request llama-server gets: the in-process path's sampling (llama-cpp-python's
+    create_chat_completion defaults where the variant sets nothing; the server's own defaults
+    differ, e.g. temperature 0.8) and the same GBNF grammar."""
+    p = request.params
+    payload: dict[str, Any] = {"messages": request.messages, "max_tokens": p.max_tokens, "temperature": 0.2,
+                               "top_p": 0.95, "top_k": 40, "min_p": 0.05, "repeat_penalty": 1.0,
+                               **sampling_kwargs(p)}
+    if request.logprobs:
+        payload.update(logprobs=True, top_logprobs=request.logprobs)
+    if request.constraint is not None:
+        payload["grammar"] = gbnf_for(request.constraint)
+        payload.pop("stop", None)  # as in-process: the grammar says where the answer ends
+    return payload
 
 
 def create(variant: Variant) -> LocalBackend:

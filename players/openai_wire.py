@@ -96,12 +96,15 @@ class WireBackend(Fleet):
             ep.in_flight -= 1
         ended = time.perf_counter()
         rate = None
+        tokens = reply.output_tokens
         if first is not None:
-            tokens = reply.output_tokens if isinstance(reply.output_tokens, int) and reply.output_tokens else chunks
+            # A server that ignores stream_options sends no usage (llama-cpp-python's): its
+            # OpenAI-compatible streams carry one token a chunk, so the chunks are the count.
+            tokens = tokens if isinstance(tokens, int) and tokens else chunks
             if tokens > 1 and ended > first:
                 rate = (tokens - 1) / (ended - first)  # decode rate after the first token, as vLLM's bench
         return Completion(text=reply_text(request, reply.text), input_tokens=reply.input_tokens,
-                          output_tokens=reply.output_tokens, latency_s=ended - started,
+                          output_tokens=tokens, latency_s=ended - started,
                           finish_reason=reply.finish_reason, constrained=request.constraint is not None,
                           top_logprobs=reply.top_logprobs if request.logprobs else None,
                           first_token_s=None if first is None else first - started, tokens_per_s=rate)

@@ -13,7 +13,8 @@ ASK = [{"role": "user", "content": "Count from one to twenty in words."}]
 
 
 def _variant(timeout: float | None = None) -> Variant:
-    options = {"timeout": timeout} if timeout else {}
+    # The in-process path (one llama.cpp thread); the server path's slots: tests/players/test_llama_server.py
+    options = {"server": "off", **({"timeout": timeout} if timeout else {})}
     return Variant("smol", "local/smollm2-135m", SamplingParams(temperature=0.0, max_tokens=8), options=options)
 
 
