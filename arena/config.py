@@ -6,7 +6,7 @@ import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import field_validator
 
@@ -58,6 +58,9 @@ class TournamentConfig:
     allow_weak_sandbox: bool = False  # run model code where the sandbox is below level "namespaces"
     # Answers per seat to one prompt, for families that sample (their `samples` option overrides it).
     samples: int = 1
+    # Where the work runs; not part of a match's identity: the same matches come out either way.
+    ray: str | None = None  # a Ray cluster to use ("auto" or an address), None: none
+    sandbox: str = "auto"  # model code runs on the Ray cluster ("ray"), here ("local"), or there if connected
     variants: dict[str, Variant] = field(default_factory=dict)
     family_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: str = "<default>"
@@ -145,11 +148,16 @@ def grown_identity(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
             "variants": {**old.get("variants", {}), **new["variants"]}}
 
 
+# Where a variant's model runs (players/ray_local.py), not what it answers: the same run with and
+# without a cluster is the same tournament.
+PLACEMENT_KEYS = frozenset({"replicas", "num_cpus", "num_gpus"})
+
+
 def variant_definition(variant: Variant) -> str:
     """A digest of what makes the variant answer as it does: model, sampling, system prompt, adapter
     and its backend's options, minus the engine's own (timeouts, connections, prices) and keys. A
     digest, so no option value (a URL with credentials) is stored."""
-    engine_keys = set(VariantOptions.model_fields)
+    engine_keys = set(VariantOptions.model_fields) | PLACEMENT_KEYS
     options = {k: v for k, v in variant.options.items() if k not in engine_keys and "key" not in k}
     blob = json.dumps({**variant.describe(), "options": options}, sort_keys=True, separators=(",", ":"),
                       default=str)
@@ -189,6 +197,8 @@ class TournamentSection(Schema):
     unleashed: dict[str, bool] = setting({}, must="a table of family = true/false")
     allow_weak_sandbox: bool = setting(False, must="true or false")
     samples: int = setting(1, ge=1, le=64, must="a whole number from 1 to 64")
+    ray: str | None = setting(None, must='"auto" or the address of a Ray cluster (host:port or ray://host:port)')
+    sandbox: Literal["auto", "local", "ray"] = setting("auto", must='"auto", "local" or "ray"')
 
     @field_validator("name")
     @classmethod
@@ -293,7 +303,7 @@ def parse_config(data: dict[str, Any], where: str = "<config>") -> TournamentCon
         rounds=t.rounds, seed=t.seed, format=t.format, matches_in_flight=t.matches_in_flight,
         calls_per_model=t.calls_per_model, max_attempts=t.max_attempts, call_timeout_s=t.call_timeout_s,
         cost_limit_usd=t.cost_limit_usd, cache=t.cache, unleashed=dict(t.unleashed), variants=variants,
-        allow_weak_sandbox=t.allow_weak_sandbox, samples=t.samples,
+        allow_weak_sandbox=t.allow_weak_sandbox, samples=t.samples, ray=t.ray, sandbox=t.sandbox,
         family_options=top.families, source=where,
     )
     for role in ("players", "referees", "meta_referees", "authors"):

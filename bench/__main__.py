@@ -27,6 +27,7 @@ BENCHMARKS = {
     "referee-accuracy": "bench.referee_accuracy",
     "checkpoint": "bench.checkpoint",
     "scale": "bench.scale",
+    "ray": "bench.ray_scaling",
     "signal": "bench.signal",  # last: one default loop iteration, about half an hour
 }
 

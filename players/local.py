@@ -106,6 +106,11 @@ class LocalOptions(VariantOptions):
     through has a slot)."""
     server: Literal["auto", "on", "off"] = setting("auto", must='"auto", "on" or "off"')
     parallel: int | None = setting(None, ge=1, le=64, must="a whole number from 1 to 64")
+    # On a Ray cluster (players/ray_local.py): this many copies of the model, each an actor
+    # with these resources; 0 keeps the model in this process.
+    replicas: int = setting(0, ge=0, le=1024, must="a whole number from 0 to 1024")
+    num_cpus: float = setting(1.0, ge=0, must="a number of CPUs (0 or more)")
+    num_gpus: float = setting(0.0, ge=0, must="a number of GPUs (0 or more)")
 
 
 OPTIONS = LocalOptions  # what players.registry.check_options checks of a declared variant
@@ -358,7 +363,11 @@ def server_payload(request: Request) -> dict[str, Any]:
     p = request.params
     payload: dict[str, Any] = {"messages": request.messages, "max_tokens": p.max_tokens, "temperature": 0.2,
                                "top_p": 0.95, "top_k": 40, "min_p": 0.05, "repeat_penalty": 1.0,
-                               **sampling_kwargs(p)}
+                               **sampling_kwargs(p),
+                               # A slot's cached prefix from whatever it ran before changes the next
+                               # prompt's numerics, so the same call could answer differently by history;
+                               # the prompts are short, evaluating them afresh costs little.
+                               "cache_prompt": False}
     if request.logprobs:
         payload.update(logprobs=True, top_logprobs=request.logprobs)
     if request.constraint is not None:
@@ -367,6 +376,12 @@ def server_payload(request: Request) -> dict[str, Any]:
     return payload
 
 
-def create(variant: Variant) -> LocalBackend:
+def create(variant: Variant) -> Any:
     check(variant)
+    opts = variant_options(variant, LocalOptions)
+    if opts.replicas:
+        from players import ray_local
+        path = model_path(variant)
+        return ray_local.create(variant, f"local|{path.name}|{variant.adapter or '-'}", opts.replicas,
+                                opts.num_cpus, opts.num_gpus)
     return LocalBackend(variant)

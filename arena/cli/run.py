@@ -20,6 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--add-player", action="append", default=[], metavar="VARIANT",
                    help="add a player (declared in the config or built in) to the tournament: only its "
                         "new matches are played (repeatable)")
+    p.add_argument("--ray", metavar="ADDRESS",
+                   help='use a Ray cluster ("auto": the one `ray start` made here, or host:port): the sandbox '
+                        "runs on its workers (see docs/scaling.md)")
     p.set_defaults(func=cmd_run)
 
 
@@ -47,6 +50,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     display = args.display or default_display()
     from referees.sandbox import allow_weak_sandbox
     allow_weak_sandbox(cfg.allow_weak_sandbox)  # the sandbox refuses model code at weak levels otherwise
+    if args.ray:
+        cfg.ray = args.ray
+    from referees.sandbox.remote import place
+    place(cfg.ray, cfg.sandbox)  # without a cluster: nothing about Ray is imported
     summary = run(cfg, args.run_dir, view(display, args.run_dir), notify=lambda line: print(f"arena: {line}", file=sys.stderr))
     if display != "none":
         print_summary(summary)

@@ -54,6 +54,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="directory for the checkpoint, variant.toml and train.json")
     p.add_argument("--name", help="the new variant's name (default: BASE-dpo)")
     p.add_argument("--config", help="tournament config declaring --base")
+    p.add_argument("--ray", metavar="ADDRESS",
+                   help='a Ray cluster ("auto" or host:port): train on one of its GPU workers when it has one')
     _train_arguments(p)
     p.set_defaults(func=cmd_train)
 
@@ -70,6 +72,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--eval-rounds", type=int, default=None,
                    help="rounds of the held-out tournament (default: the tournament's rounds)")
     p.add_argument("--display", choices=("rich", "plain", "none"), default=None)
+    p.add_argument("--ray", metavar="ADDRESS",
+                   help='use a Ray cluster ("auto" or host:port): the sandbox runs on its workers (docs/scaling.md)')
     p.add_argument("--mix", help="JSONL preference data to interlace with each generation's pairs")
     p.add_argument("--mix-ratio", type=finite_float, default=1.0)
     g = p.add_argument_group("proving each generation (paired held-out evaluation, control arm, forgetting guard)")
@@ -111,13 +115,18 @@ def _base_variant(name: str, config: str | None):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from arena.training.train import TrainOptions, base_gguf, load_pairs, require_extras, summary, train
+    from arena.training.remote import train_somewhere
+    from arena.training.train import TrainOptions, base_gguf, load_pairs, require_extras, summary
     overrides = _train_overrides(args)
     base = _base_variant(args.base, args.config)
     base_gguf(base)
     load_pairs(Path(args.pairs), None, None, 0)  # a bad file fails now, not after the model loaded
     require_extras()
-    result = train(TrainOptions(pairs=Path(args.pairs), base=base, out=Path(args.out), name=args.name, **overrides))
+    if args.ray:
+        from arena.cluster import connect
+        connect(args.ray)
+    result = train_somewhere(TrainOptions(pairs=Path(args.pairs), base=base, out=Path(args.out), name=args.name,
+                                          **overrides))
     print(summary(result))
     return 0
 
@@ -139,6 +148,10 @@ def cmd_loop(args: argparse.Namespace) -> int:
         raise UserError("--anchor-ratio must be >= 0")
     require_extras()
     cfg = load_config(args.config) if args.config else parse_config(LOOP_DEFAULT, "<loop default>")
+    if args.ray:
+        cfg.ray = args.ray
+    from referees.sandbox.remote import place
+    place(cfg.ray, cfg.sandbox)  # before the first tournament: a bad address fails here, in one line
     if args.eval_families is None:
         evals = () if args.config else DEFAULT_EVAL_FAMILIES
     elif args.eval_families.strip().lower() == "none":

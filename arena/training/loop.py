@@ -31,7 +31,8 @@ from arena.records import PLAYER, Rating, Variant
 from arena.training.evaluate import DEFAULT_TASKS
 from arena.training.export import ExportOptions, export_dpo
 from arena.training.guard import ANCHOR_RATIO
-from arena.training.train import TrainOptions, TrainResult, read_variant_toml, train
+from arena.training.remote import train_somewhere
+from arena.training.train import TrainOptions, TrainResult, read_variant_toml
 
 # `arena loop` without a config: the embedded model in two sampling variants plays predict-output
 # and chess. Predict-output gives most of the verified pairs: each seat predicts every program
@@ -181,7 +182,7 @@ def run_loop(cfg: TournamentConfig, run_dir: str | Path, opts: LoopOptions, view
         for stale in (gen_dir / "eval.json", gen_dir / "control" / "variant.toml"):
             stale.unlink(missing_ok=True)  # they belong to the checkpoint trained before, if any
         log(f"== generation {i}: training {name} from {current.name}")
-        result = train(TrainOptions(pairs=pairs, base=current, out=gen_dir, name=name, **train_opts), log=log)
+        result = train_somewhere(TrainOptions(pairs=pairs, base=current, out=gen_dir, name=name, **train_opts), log=log)
         from arena.training.train import summary as train_summary
         log(train_summary(result))
         gen = Generation(i, result.variant.name, current.name, stats.pairs + stats.mixed + anchors, result, anchors)
@@ -246,8 +247,9 @@ def _prove(gen: Generation, parent: Variant, child: Variant, gen_dir: Path, run_
             log(f"== generation {gen.index}: reusing control {ctl.name} ({toml})")
         else:
             log(f"== generation {gen.index}: training the control twin on the same pairs, half of them swapped")
-            ctl = train(TrainOptions(pairs=gen_dir / "pairs.jsonl", base=parent, out=ctl_dir, name=f"{child.name}-control",
-                                     **{**train_opts, "shuffle_seed": gen.index}), log=log).variant
+            ctl = train_somewhere(TrainOptions(pairs=gen_dir / "pairs.jsonl", base=parent, out=ctl_dir,
+                                               name=f"{child.name}-control",
+                                               **{**train_opts, "shuffle_seed": gen.index}), log=log).variant
             (gen_dir / "eval.json").unlink(missing_ok=True)
         arms["control"] = ctl
         gen.control = ctl.name

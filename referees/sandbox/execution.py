@@ -60,7 +60,7 @@ import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 
-from referees.sandbox import accounting, bubblewrap
+from referees.sandbox import accounting, bubblewrap, remote
 from referees.sandbox.confinement import (  # noqa: F401
     _NEWPID,
     PROBE_LOG,
@@ -93,9 +93,13 @@ class SandboxResult:
     duration_s: float
     signal: int | None = None
     isolation: str = ""
+    node: str | None = None  # the Ray node it ran on (referees/sandbox/remote.py); None: this machine
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        out = dataclasses.asdict(self)
+        if out["node"] is None:
+            del out["node"]
+        return out
 
 
 def _killpg(pgid: int) -> None:
@@ -243,7 +247,13 @@ async def run_program(argv_in_scratch: list[str], files: dict[str, str] | None =
     """Run argv sandboxed: argv[0] is an absolute path or a name on the host PATH, further paths are
     relative to scratch, where `files` are written first. cpu_s defaults to timeout_s; memory_mb is
     RLIMIT_AS; max_output_bytes counts stdout + stderr; scratch_mb sizes the private /tmp tmpfs; `env`
-    adds variables to the clean environment (nothing is ever inherited from os.environ)."""
+    adds variables to the clean environment (nothing is ever inherited from os.environ).
+    With the sandbox on a Ray cluster (referees/sandbox/remote.py) the run happens on a worker."""
+    if remote.active():
+        return await remote.run("run_program", list(argv_in_scratch), files, stdin=stdin, timeout_s=timeout_s,
+                                cpu_s=cpu_s, memory_mb=memory_mb, max_output_bytes=max_output_bytes,
+                                max_procs=max_procs, max_file_mb=max_file_mb, scratch_mb=scratch_mb, env=env,
+                                limit_concurrency=limit_concurrency)
     plan = _Plan(isolation(), dict(files or {}), timeout_s, cpu_s or timeout_s, memory_mb, max_procs,
                  max_file_mb, scratch_mb)
     check_level(plan.iso)
@@ -269,6 +279,10 @@ async def run_python(code: str, *, stdin: str = "", timeout_s: float = 10, memor
                      max_output_bytes: int = 1_000_000, files: dict[str, str] | None = None,
                      argv: list[str] | None = None, site_packages: bool = False, **limits) -> SandboxResult:
     """Run `code` as scratch/main.py, `files` beside it (importable); `limits` go to run_program."""
+    if remote.active():  # the interpreter and its boot code are the worker's
+        return await remote.run("run_python", code, stdin=stdin, timeout_s=timeout_s, memory_mb=memory_mb,
+                                max_output_bytes=max_output_bytes, files=files, argv=argv,
+                                site_packages=site_packages, **limits)
     if files and "main.py" in files:
         raise ValueError("main.py is reserved for `code`")
     flags = ["-E", "-s", "-B"] + ([] if site_packages else ["-S"])
@@ -282,6 +296,9 @@ async def run_javascript(code: str, *, stdin: str = "", timeout_s: float = 10, m
                          argv: list[str] | None = None, **limits) -> SandboxResult:
     """Run `code` with node as scratch/main.js. V8 reserves ~1 GB of address space up front, so the JS
     heap is capped at memory_mb and RLIMIT_AS at memory_mb + 1024. No audit hook exists for node."""
+    if remote.active():
+        return await remote.run("run_javascript", code, stdin=stdin, timeout_s=timeout_s, memory_mb=memory_mb,
+                                max_output_bytes=max_output_bytes, files=files, argv=argv, **limits)
     node = shutil.which("node")
     if node is None:
         raise SandboxError("node is not installed")

@@ -25,6 +25,10 @@ def allow_weak_sandbox(allowed: bool) -> None:
     _ALLOW_WEAK = bool(allowed)
 
 
+def weak_allowed() -> bool:
+    return _ALLOW_WEAK
+
+
 def check_level(iso: Isolation) -> None:
     """Refuse model code at a weak level unless allowed; where allowed, say so loudly (once per level)."""
     if iso.level not in WEAK_LEVELS:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.progress import finished_matches
+
 REPO = Path(__file__).resolve().parents[2]
 
 CONFIG = """
@@ -44,17 +46,6 @@ def _arena(*args: str, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProc
                           text=True, timeout=120)
 
 
-def _finished(run_dir: Path) -> int:
-    try:
-        db = sqlite3.connect(f"file:{run_dir / 'arena.sqlite'}?mode=ro", uri=True)
-        try:
-            return db.execute("SELECT COUNT(*) FROM matches WHERE status='finished'").fetchone()[0]
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return 0
-
-
 def test_a_second_run_on_the_same_directory_is_refused_while_readers_keep_working(tmp_path):
     cfg = tmp_path / "t.toml"
     cfg.write_text(CONFIG.format(rounds=40, latency=0.02))
@@ -63,7 +54,7 @@ def test_a_second_run_on_the_same_directory_is_refused_while_readers_keep_workin
                               "--display", "none"], cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         deadline = time.time() + 60
-        while _finished(run_dir) < 1 and time.time() < deadline and first.poll() is None:
+        while finished_matches(run_dir) < 1 and time.time() < deadline and first.poll() is None:
             time.sleep(0.05)
         assert first.poll() is None, "the first run ended before the drill could overlap it"
         second = _arena("run", str(cfg), "--run-dir", str(run_dir), "--display", "none")
