@@ -59,7 +59,8 @@ def connect(address: str) -> ClusterInfo:
             ctx = ray.init(address=address, runtime_env={"py_modules": modules}, logging_level="ERROR",
                            log_to_driver=False)
         except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise ClusterError(f"cannot join the Ray cluster at {address}: {' '.join(str(exc).split())[:200]}") from None
+            why = " ".join(str(exc).split())[:200]
+            raise ClusterError(f"cannot join the Ray cluster at {address}: {why}") from None
         nodes = [n for n in ray.nodes() if n.get("Alive")]
         _INFO = ClusterInfo(getattr(ctx, "address_info", {}).get("gcs_address") or address, len(nodes),
                             float(ray.cluster_resources().get("CPU", 0)))
