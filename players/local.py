@@ -271,7 +271,7 @@ class LocalBackend:
         path = model_path(variant)
         opts = variant_options(variant, LocalOptions)
         self.model = loaded_model(path, variant.adapter)  # loads nothing until an in-process call
-        self.key = f"local|{path.name}|{variant.adapter or '-'}"
+        self.key = model_key(path, variant.adapter)
         self.served = opts.server != "off" and llama_server.available()
         self.path, self.adapter, self.parallel = path, variant.adapter, opts.parallel
         self.pool_size: int | None = None  # set by the gateway: this model's concurrency ceiling
@@ -376,12 +376,16 @@ def server_payload(request: Request) -> dict[str, Any]:
     return payload
 
 
+def model_key(path: Path, adapter: str | None) -> str:
+    """The gateway's key of a local model: one concurrency limit and one set of counters each."""
+    return f"local|{path.name}|{adapter or '-'}"
+
+
 def create(variant: Variant) -> Any:
     check(variant)
     opts = variant_options(variant, LocalOptions)
     if opts.replicas:
         from players import ray_local
-        path = model_path(variant)
-        return ray_local.create(variant, f"local|{path.name}|{variant.adapter or '-'}", opts.replicas,
+        return ray_local.create(variant, model_key(model_path(variant), variant.adapter), opts.replicas,
                                 opts.num_cpus, opts.num_gpus)
     return LocalBackend(variant)
