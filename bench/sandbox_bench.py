@@ -4,11 +4,18 @@ same flags and environment without isolation, measured in the same run.
 Both sides run `pass` as main.py in a fresh scratch directory, under `python -E -s -S -B` with the
 sandbox's clean environment (referees/sandbox/confinement.py builds both, so the pair stays the
 same if the sandbox's environment changes). The difference is the isolation alone: bubblewrap's
-namespaces and mounts, rlimits, the syscall filter. A full interpreter's `python -c pass`
-(site-packages imported) is kept as context.
+namespaces and mounts, rlimits, the syscall filter. The sandboxed side is `await run_python(...)`
+in one running event loop, the path the families take; the blocking wrapper `run_python_sync`
+(a new event loop per call, for one-shot callers such as `arena sandbox`) is timed too and kept
+in the note, as is a full interpreter's `python -c pass` (site-packages imported).
+
+The floor (the target's base) is unchanged: bubblewrap's bare namespaces around /bin/true. As
+context only, the note also gives bubblewrap with the sandbox's own options (its view built from
+nothing, fresh /dev, the syscall filter, no nested user namespaces, no capabilities) around /bin/true.
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -17,7 +24,7 @@ import tempfile
 import time
 
 from bench.common import figure
-from referees.sandbox import isolation, run_python_sync
+from referees.sandbox import isolation, run_python, run_python_sync
 from referees.sandbox.confinement import _env  # the sandbox's clean environment
 
 NAME, UNIT = "sandbox_overhead", "s/program"
@@ -49,42 +56,69 @@ def _unisolated(flags: list[str]) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _namespace_floor(n: int) -> float | None:
+def _namespace_floor(n: int) -> tuple[float | None, float | None]:
     """bubblewrap's own set-up (its namespaces, /proc, a tmpfs) around /bin/true, less /bin/true: the
-    physical part of the isolation cost, which no sandbox built on it can go under."""
+    physical part of the isolation cost, which no sandbox built on it can go under; and, as context,
+    the same for the sandbox's own bubblewrap options."""
     from referees.sandbox import bubblewrap
     bwrap = bubblewrap.available()
     if not bwrap or not os.path.exists("/bin/true"):
-        return None
+        return None, None
     wrapped = [bwrap, "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session", "--ro-bind", "/", "/",
                "--proc", "/proc", "--tmpfs", "/tmp", "/bin/true"]
-    with_ns, without = [], []
+    with_ns, same, without = [], [], []
     for _ in range(n):
         with_ns.append(_timed(lambda: subprocess.run(wrapped, check=True, capture_output=True)))
+        same.append(_timed(_same_options))
         without.append(_timed(lambda: subprocess.run(["/bin/true"], check=True)))
-    return (sum(with_ns) - sum(without)) / n
+    return (sum(with_ns) - sum(without)) / n, (sum(same) - sum(without)) / n
+
+
+def _same_options() -> None:
+    """The sandbox's own bubblewrap options (referees/sandbox/bubblewrap.py: the view built from nothing,
+    fresh /dev, the syscall filter, no capabilities or nested user namespaces) around /bin/true, as a
+    uid of its own when root, as the sandbox runs it (context only: not the target's floor)."""
+    from referees.sandbox import bubblewrap
+    from referees.sandbox.confinement import UID_BASE, syscall_filter
+    filt = syscall_filter()
+    argv, fds = bubblewrap.command(bubblewrap.available(), ["/bin/true"], {"main.py": "pass"}, [], 256,
+                                   filt.bpf if filt else None)
+    uid = UID_BASE + (1 << 22) + os.getpid()  # outside the sandbox's own range (UID_BASE + a pid)
+    own = {"user": uid, "group": uid, "extra_groups": []} if os.geteuid() == 0 else {}
+    try:
+        subprocess.run(argv, check=True, capture_output=True, pass_fds=fds, **own)
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 def run(quick: bool = False) -> list[dict]:
     n = 20 if quick else 100
     level = isolation().level  # probe once, outside the timed loop
     flags = ["-E", "-s", "-B", "-S"]  # referees/sandbox/execution.py run_python, without site-packages
-    run_python_sync("pass")  # warm caches (imports, page cache) for every side
+    loop = asyncio.new_event_loop()  # one running loop, as in a tournament
+    sandboxed_run = lambda: _check(loop.run_until_complete(run_python("pass")))
+    sandboxed_run()  # warm caches (imports, page cache) for every side
+    run_python_sync("pass")
     _unisolated(flags)
     subprocess.run([sys.executable, "-c", "pass"], check=True)
-    sandboxed, same, full = [], [], []
+    sandboxed, sync, same, full = [], [], [], []
     for _ in range(n):  # interleaved, so load drifts hit every side alike
-        sandboxed.append(_timed(lambda: _check(run_python_sync("pass"))))
+        sandboxed.append(_timed(sandboxed_run))
+        sync.append(_timed(lambda: _check(run_python_sync("pass"))))
         same.append(_timed(lambda: _unisolated(flags)))
         full.append(_timed(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True)))
+    loop.close()
     value, reference = sum(sandboxed) / n, sum(same) / n
     ratio = value / reference
-    floor = _namespace_floor(n) if level == "bubblewrap" else None
+    floor, options = _namespace_floor(n) if level == "bubblewrap" else (None, None)
     note = (f"isolation {level}; `pass` as main.py in a fresh scratch dir under `python {' '.join(flags)}` and the "
-            f"sandbox's clean environment, sandboxed vs not, {n} interleaved runs each (mean); a full interpreter's "
-            f"`python -c pass` took {sum(full) / n * 1000:.1f} ms"
+            f"sandbox's clean environment, sandboxed (awaited in one event loop) vs not, {n} interleaved runs each "
+            f"(mean); run_python_sync took {sum(sync) / n * 1000:.1f} ms, a full interpreter's `python -c pass` "
+            f"{sum(full) / n * 1000:.1f} ms"
             + (f"; bubblewrap's namespace set-up alone {floor * 1000:.1f} ms, so the floor is "
-               f"{(reference + floor) / reference:.2f}x and the sandbox {value / (reference + floor):.2f}x of it"
+               f"{(reference + floor) / reference:.2f}x and the sandbox {value / (reference + floor):.2f}x of it "
+               f"(context: bubblewrap with the sandbox's own options {options * 1000:.1f} ms)"
                if floor is not None else "")
             + f"; load {os.getloadavg()[0]:.1f}")
     if floor is None:
@@ -94,6 +128,8 @@ def run(quick: bool = False) -> list[dict]:
     return [figure(NAME, value, UNIT, reference, ratio, target, met, note, isolation=level, n=n,
                    full_interpreter_s=round(sum(full) / n, 5),
                    namespace_setup_s=None if floor is None else round(floor, 5),
+                   same_options_setup_s=None if options is None else round(options, 5),
+                   sync_wrapper_s=round(sum(sync) / n, 5),
                    over_floor=None if floor is None else round(value / (reference + floor), 3))]
 
 

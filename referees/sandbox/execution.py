@@ -49,6 +49,7 @@ Host-side failures raise `SandboxError`; everything the program does becomes a v
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -195,13 +196,15 @@ def _verdict(rc: int | None, timed_out: bool, over: bool, stderr: str, memory_ov
 async def _execute(plan: _Plan, argv: list[str], env: dict[str, str], cwd: str | None, stdin: str,
                    max_output: int) -> SandboxResult:
     loop, proto = asyncio.get_running_loop(), _Collector(max_output)
-    with tempfile.TemporaryFile() as stdin_file:  # a file, not a pipe: feeding it can never block us
-        stdin_file.write(stdin.encode())
-        stdin_file.seek(0)
+    # stdin is a file, not a pipe (feeding it can never block us), made only when there is some
+    with tempfile.TemporaryFile() if stdin else contextlib.nullcontext(subprocess.DEVNULL) as stdin_file:
+        if stdin:
+            stdin_file.write(stdin.encode())
+            stdin_file.seek(0)
         start = time.monotonic()
         try:
             transport, _ = await loop.subprocess_exec(
-                lambda: proto, *argv, stdin=stdin_file if stdin else subprocess.DEVNULL, stdout=subprocess.PIPE,
+                lambda: proto, *argv, stdin=stdin_file, stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, env=env, cwd=cwd, start_new_session=True, preexec_fn=_preexec(plan),
                 pass_fds=plan.fds)
         except (OSError, subprocess.SubprocessError) as exc:
