@@ -83,8 +83,7 @@ class MockBackend:
         text = self._answer(request)
         # token counts: the usual four characters per token, cheap enough for a bare-loop benchmark
         chars_in = sum([len(m.get("content", "")) for m in request.messages])
-        return Completion(text=text, input_tokens=-(-chars_in // 4), output_tokens=-(-len(text) // 4),
-                          latency_s=self.delay)
+        return Completion(text, -(-chars_in // 4), -(-len(text) // 4), self.delay)  # text, tokens in/out, latency
 
     def _answer(self, request: Request) -> str:
         if self.kind == "fail":

@@ -1,6 +1,7 @@
 """The one path every model call takes: system prompt, response cache, an adaptive
-concurrency limit per (provider, endpoint, model), one retry loop for all providers,
-and accounting of tokens and cost per model, per variant and per role.
+concurrency limit per (provider, endpoint, model), one retry loop for all providers, and
+the tokens and cost of every call counted per model, per variant and per role
+(arena/engine/accounting.py).
 
 Backends make single attempts and classify their errors; the policy is here:
 - fatal errors (bad key, bad request, unknown model) fail at once with the provider's message;
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from arena.engine.accounting import ModelStats, Usage, count
 from arena.engine.answers import InvalidResponse, cap_answer, usage_problem
 from arena.engine.budget import Reservations, estimate
 from arena.engine.cache import ResponseCache, cache_key
@@ -33,62 +35,13 @@ from players.base import FATAL, RATE_LIMIT, Backend, Request
 from players.keys import redact_known, scrub
 from players.registry import create_backend
 
+
 class CallFailed(Exception):
     """A call that could not be completed after the retry policy ran out."""
 
 
 class CostLimitReached(CallFailed):
     """The run's cost limit is spent; no further calls are made."""
-
-
-@dataclass
-class ModelStats:
-    """Live per-model counters for the dashboard (one per backend key)."""
-
-    limit: int  # the current adaptive concurrency limit
-    in_flight: int = 0  # calls holding a slot: running, or queued for the backend's turn
-    queued: int = 0  # of those, the ones waiting for the backend (one llama.cpp thread for all)
-    waiting: int = 0  # calls waiting for a slot
-    calls: int = 0  # completed calls, cached ones included
-    cached: int = 0
-    retries: int = 0
-    rate_limits: int = 0
-    errors: int = 0  # calls that failed for good
-    input_tokens: int = 0  # tokens actually sent and generated (cache hits excluded)
-    output_tokens: int = 0
-    cost_usd: float = 0.0
-    priced: bool = True  # False: a hosted model with no known price, cost shows 0
-    max_limit: int = 0
-    streamed: int = 0  # answered calls that came as a stream (first-token time known)
-    first_token_s_total: float = 0.0
-    rated: int = 0  # of those, the ones with a generation rate (two tokens or more)
-    tokens_per_s_total: float = 0.0
-
-    @property
-    def tokens(self) -> int:
-        return self.input_tokens + self.output_tokens
-
-    @property
-    def first_token_s(self) -> float | None:
-        """Mean time to the first token of the streamed calls, or None."""
-        return self.first_token_s_total / self.streamed if self.streamed else None
-
-    @property
-    def tokens_per_s(self) -> float | None:
-        """Mean generation rate of the streamed calls, or None."""
-        return self.tokens_per_s_total / self.rated if self.rated else None
-
-
-@dataclass
-class Usage:
-    """Accounting per (variant, role)."""
-
-    calls: int = 0
-    cached: int = 0
-    errors: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
 
 
 @dataclass
@@ -127,6 +80,26 @@ def _timeout_option(variant: Variant, key: str, default: float) -> float:
     return default
 
 
+@dataclass(slots=True)
+class _Lane:
+    """What every call of one variant needs, found once: its backend with that backend's limit and
+    counters (shared by the variants of one model), its price and timeouts, and what the backend
+    declares of itself (players/base.py)."""
+
+    variant: Variant
+    backend: Backend
+    limiter: AdaptiveLimit
+    stats: ModelStats
+    price: Price | None
+    call_timeout: float  # per attempt
+    total_timeout: float  # per call
+    bounds: Deadlines  # the attempts' timeouts, shared by every attempt of that length
+    cacheable: bool
+    instant: bool  # complete() never awaits, so no timeout could interrupt it
+    takes_turns: bool  # one call at a time (llama.cpp in-process): queued until its turn
+    claims_usage: bool  # its token counts are a server's claim, checked
+
+
 @dataclass
 class Gateway:
     variants: dict[str, Variant]
@@ -141,9 +114,8 @@ class Gateway:
 
     def __post_init__(self) -> None:
         self._backends: dict[str, Backend] = {}
+        self._lanes: dict[str, _Lane] = {}
         self._limits: dict[str, AdaptiveLimit] = {}
-        self._prices: dict[str, Price | None] = {}
-        self._timeouts: dict[str, tuple[float, float]] = {}  # variant -> (per attempt, overall)
         self._deadlines: dict[float, Deadlines] = {}  # per attempt timeout -> the attempts' bounds
         self._reservations = Reservations()  # the cost limit's, for paid calls in flight
 
@@ -159,16 +131,26 @@ class Gateway:
 
     # -- set-up -----------------------------------------------------------------------------
     def backend(self, variant_name: str) -> Backend:
-        be = self._backends.get(variant_name)
-        if be is None:
+        return self._lane(variant_name).backend
+
+    def _lane(self, variant_name: str) -> _Lane:
+        lane = self._lanes.get(variant_name)
+        if lane is None:
             variant = self.variants[variant_name]
             be = self._backends[variant_name] = create_backend(variant)
-            limiter = self._limiter(be, variant)
+            price = price_for(variant)
+            limiter = self._limiter(be, variant, price)
             if hasattr(be, "pool_size"):
                 be.pool_size = limiter.maximum  # HTTP connections match the concurrency ceiling
-        return be
+            call_timeout = _timeout_option(variant, "timeout", self.retry.call_timeout_s)
+            lane = self._lanes[variant_name] = _Lane(
+                variant, be, limiter, self.stats[be.key], price, call_timeout,
+                _timeout_option(variant, "total_timeout", self.retry.total_timeout_s),
+                self._deadlines.setdefault(call_timeout, Deadlines()), getattr(be, "cacheable", True),
+                getattr(be, "instant", False), hasattr(be, "turn"), getattr(be, "claims_usage", True))
+        return lane
 
-    def _limiter(self, backend: Backend, variant: Variant) -> AdaptiveLimit:
+    def _limiter(self, backend: Backend, variant: Variant, price: Price | None) -> AdaptiveLimit:
         limiter = self._limits.get(backend.key)
         if limiter is None:
             per_server = variant.options.get("max_connections", self.calls_per_model)
@@ -176,14 +158,8 @@ class Gateway:
                 per_server = self.calls_per_model
             servers = len(getattr(backend, "endpoints", None) or [None])
             limiter = self._limits[backend.key] = AdaptiveLimit(per_server * servers)
-            self.stats[backend.key] = ModelStats(limit=limiter.limit, max_limit=limiter.maximum,
-                                                 priced=self.price(variant.name) is not None)
+            self.stats[backend.key] = ModelStats(limiter, priced=price is not None)
         return limiter
-
-    def price(self, variant_name: str) -> Price | None:
-        if variant_name not in self._prices:
-            self._prices[variant_name] = price_for(self.variants[variant_name])
-        return self._prices[variant_name]
 
     def full_messages(self, variant: Variant, messages: Messages) -> Messages:
         if variant.system and not (messages and messages[0].get("role") == "system"):
@@ -205,7 +181,8 @@ class Gateway:
         logprobs: int = 0,
         record: list[CallRecord] | None = None,
     ) -> Completion:
-        variant = self.variants[variant_name]
+        lane = self._lanes.get(variant_name) or self._lane(variant_name)
+        variant = lane.variant
         params = variant.params
         changes: dict[str, Any] = {}  # one replace, not two: dataclasses.replace is slow per call
         if params.seed is None and seed is not None:
@@ -215,32 +192,29 @@ class Gateway:
         if changes:
             params = params.replace(**changes)
         request = Request(self.full_messages(variant, messages), params, choices, constraint, logprobs)
-        backend = self.backend(variant_name)
-        limiter = self._limits[backend.key]
-        stats = self.stats[backend.key]
+        stats = lane.stats
         usage = self.usage.get((variant_name, role))
         if usage is None:
             usage = self.usage[(variant_name, role)] = Usage()
         if self.cost_limit_usd is not None and self.total_cost_usd >= self.cost_limit_usd:
             raise self._limit_reached()
-        rec = CallRecord(match_id=match_id, variant=variant_name, role=role, messages=request.messages, response=None)
+        rec = CallRecord(match_id, variant_name, role, request.messages, None)  # positional: half the cost
         try:
-            key = self._cache_key(backend, variant, request, role, seed)
-            completion = self.cache.get(key) if key is not None and self.cache is not None else None
+            key = self._cache_key(lane, request, role, seed) if lane.cacheable and self.cache is not None else None
+            completion = self.cache.get(key) if key is not None else None  # type: ignore[union-attr]
             if completion is None:
                 # (no coroutine to await without a cost limit: a measurable share of a call's cost)
-                reserved = None if self.cost_limit_usd is None else \
-                    await self._reserve(backend.key, variant_name, request)
+                reserved = None if self.cost_limit_usd is None else await self._reserve(lane, request)
                 try:
-                    completion = await self._attempts(backend, variant, request, limiter, stats, rec)
-                finally:  # no await from here to _account: waiters see this call's real cost
-                    self._settle(backend.key, reserved)
+                    completion = await self._attempts(lane, request, rec)
+                finally:  # no await from here to count(): waiters see this call's real cost
+                    self._settle(lane.backend.key, reserved)
                 completion.text = storable(redact_known(completion.text))
-                price = self.price(variant_name)
+                price = lane.price
                 stats.priced = price is not None
                 completion.cost_usd = price.cost(completion.input_tokens, completion.output_tokens) if price else 0.0
-                if key is not None and self.cache is not None:
-                    self.cache.put(key, completion)
+                if key is not None:
+                    self.cache.put(key, completion)  # type: ignore[union-attr]
         except CallFailed as exc:
             rec.error = scrub(str(exc))
             stats.errors += 1
@@ -249,17 +223,22 @@ class Gateway:
         finally:
             if record is not None:
                 record.append(rec)
-        self._account(completion, rec, stats, usage)
+        count(completion, rec, stats, usage)
+        if completion.cost_usd and not completion.cached:
+            self.total_cost_usd += completion.cost_usd
+            if self.on_spend is not None:
+                self.on_spend(completion.cost_usd)
         return completion
 
-    async def _reserve(self, key: str, variant_name: str, request: Request) -> float | None:
+    async def _reserve(self, lane: _Lane, request: Request) -> float | None:
         """Room under the cost limit for this call (arena/engine/budget.py); None: nothing reserved."""
         if self.cost_limit_usd is None:
             return None
-        most = estimate(self.price(variant_name), request.messages, request.params.max_tokens)
+        most = estimate(lane.price, request.messages, request.params.max_tokens)
         if most is None:
             return None
-        if not await self._reservations.reserve(key, most, self.cost_limit_usd, lambda: self.total_cost_usd):
+        if not await self._reservations.reserve(lane.backend.key, most, self.cost_limit_usd,
+                                                lambda: self.total_cost_usd):
             raise self._limit_reached()
         return most
 
@@ -271,56 +250,21 @@ class Gateway:
         return CostLimitReached(f"cost limit of ${self.cost_limit_usd:g} reached "
                                 f"(spent ${self.total_cost_usd:.4f}); no further calls")
 
-    def _cache_key(self, backend: Backend, variant: Variant, request: Request, role: str,
-                   seed: int | None) -> str | None:
-        if self.cache is None or not getattr(backend, "cacheable", True):
-            return None
+    @staticmethod
+    def _cache_key(lane: _Lane, request: Request, role: str, seed: int | None) -> str:
         extra: dict[str, Any] = {}  # only when set: the keys of calls without them stay what they were
         if request.constraint is not None:
             extra["constraint"] = request.constraint.key()
         if request.logprobs:
             extra["logprobs"] = request.logprobs
-        return cache_key(backend=backend.key, adapter=variant.adapter, messages=request.messages,
+        return cache_key(backend=lane.backend.key, adapter=lane.variant.adapter, messages=request.messages,
                          params=request.params.to_dict(), call_seed=seed, role=role,
                          choices=list(request.choices) if request.choices is not None else None, **extra)
 
-    def _account(self, completion: Completion, rec: CallRecord, stats: ModelStats, usage: Usage) -> None:
-        rec.response = completion.text
-        rec.input_tokens, rec.output_tokens = completion.input_tokens, completion.output_tokens
-        rec.latency_s, rec.cached, rec.cost_usd = completion.latency_s, completion.cached, completion.cost_usd
-        rec.constrained, rec.finish_reason = completion.constrained, completion.finish_reason
-        rec.first_token_s, rec.tokens_per_s = completion.first_token_s, completion.tokens_per_s
-        stats.calls += 1
-        usage.calls += 1
-        if completion.cached:
-            stats.cached += 1
-            usage.cached += 1
-            return
-        stats.input_tokens += completion.input_tokens
-        stats.output_tokens += completion.output_tokens
-        stats.cost_usd += completion.cost_usd
-        if completion.first_token_s is not None:
-            stats.streamed += 1
-            stats.first_token_s_total += completion.first_token_s
-        if completion.tokens_per_s is not None:
-            stats.rated += 1
-            stats.tokens_per_s_total += completion.tokens_per_s
-        usage.input_tokens += completion.input_tokens
-        usage.output_tokens += completion.output_tokens
-        usage.cost_usd += completion.cost_usd
-        self.total_cost_usd += completion.cost_usd
-        if completion.cost_usd and self.on_spend is not None:
-            self.on_spend(completion.cost_usd)
-
-    async def _attempts(self, backend: Backend, variant: Variant, request: Request, limiter: AdaptiveLimit,
-                        stats: ModelStats, rec: CallRecord) -> Completion:
+    async def _attempts(self, lane: _Lane, request: Request, rec: CallRecord) -> Completion:
         loop = asyncio.get_running_loop()
-        timeouts = self._timeouts.get(variant.name)
-        if timeouts is None:
-            timeouts = self._timeouts[variant.name] = (
-                _timeout_option(variant, "timeout", self.retry.call_timeout_s),
-                _timeout_option(variant, "total_timeout", self.retry.total_timeout_s))
-        call_timeout, total_timeout = timeouts
+        backend, limiter, stats, variant = lane.backend, lane.limiter, lane.stats, lane.variant
+        call_timeout, total_timeout = lane.call_timeout, lane.total_timeout
         deadline: float | None = None  # starts with the first attempt: queueing is not failing
         failures = waits = 0
         last = "no attempt made"
@@ -332,11 +276,10 @@ class Gateway:
                     slot = await limiter.acquire()
                 finally:
                     stats.waiting -= 1
-            self._sync(stats, limiter)
             ok = False
             turn = None
             try:
-                if hasattr(backend, "turn"):
+                if lane.takes_turns:
                     turn = await self._turn(backend, stats)
                 now = loop.time()  # after the wait for a slot and for the backend's turn
                 if deadline is None:
@@ -348,15 +291,12 @@ class Gateway:
                 # asyncio.timeout's timer per attempt (measured in bench/games.py and
                 # bench/concurrency.py). A backend that never awaits (`instant`, e.g. a scripted
                 # player) cannot be interrupted anyway.
-                if getattr(backend, "instant", False):
+                if lane.instant:
                     completion = await backend.complete(request)
                 else:
-                    bounds = self._deadlines.get(call_timeout)
-                    if bounds is None:
-                        bounds = self._deadlines[call_timeout] = Deadlines()
-                    async with bounds.bound(budget):
+                    async with lane.bounds.bound(budget):
                         completion = await backend.complete(request)
-                if getattr(backend, "claims_usage", True):  # a provider's token counts are bad input too
+                if lane.claims_usage:  # a provider's token counts are bad input too
                     problem = usage_problem(completion, request)
                     if problem:
                         raise InvalidResponse(problem)
@@ -380,7 +320,6 @@ class Gateway:
                 if turn is not None:
                     turn.release()
                 limiter.release(slot, ok=ok)
-                self._sync(stats, limiter)
             if ok:
                 completion.retries = rec.retries
                 return completion
@@ -407,20 +346,13 @@ class Gateway:
     async def _turn(backend: Backend, stats: ModelStats) -> Any:
         """Wait for the backend's turn, if it runs one call at a time (llama.cpp in-process): the
         call holds a slot meanwhile but is queued, not running, and its timeout has not started."""
-        turn_of = getattr(backend, "turn", None)
-        if turn_of is None:
-            return None
-        turn = turn_of()
+        turn = backend.turn()  # type: ignore[attr-defined]
         stats.queued += 1
         try:
             await turn.acquire()
         finally:
             stats.queued -= 1
         return turn
-
-    @staticmethod
-    def _sync(stats: ModelStats, limiter: AdaptiveLimit) -> None:
-        stats.limit, stats.in_flight, stats.max_limit = limiter.limit, limiter.in_flight, limiter.maximum
 
     async def aclose(self) -> None:
         for be in self._backends.values():

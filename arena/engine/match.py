@@ -71,8 +71,11 @@ class MatchContext:
         # running count, which follows the order concurrent calls finished in: a resumed match, its
         # answers partly from the cache and so in another order, would ask different calls.
         what = "\x1e".join([f"{m['role']}\x1f{m['content']}" for m in messages])
-        shape = f"{choices!r}\0{max_tokens}" + (f"\0{constraint.key()}" if constraint else "") + (
-            f"\0lp{logprobs}" if logprobs else "")
+        try:
+            shape = _bounds(choices, max_tokens)
+        except TypeError:  # choices given as a list: unhashable, so not remembered
+            shape = f"{choices!r}\0{max_tokens}"
+        shape += (f"\0{constraint.key()}" if constraint else "") + (f"\0lp{logprobs}" if logprobs else "")
         place = hashlib.sha256(f"{role}\0{variant}\0{shape}\0{what}"
                                .encode("utf-8", "surrogatepass")).hexdigest()
         n = self._asked.get(place, 0)
@@ -114,6 +117,13 @@ class MatchContext:
 
     def log(self, kind: str, **data: Any) -> None:
         self.transcript.append({"type": kind, **data})
+
+
+@functools.lru_cache(maxsize=4096, typed=True)  # typed: 8 and 8.0 are written apart
+def _bounds(choices: tuple[str, ...] | None, max_tokens: int | None) -> str:
+    """How a call's answer is bounded, as its place is hashed: the repr of a legal-move list costs more
+    than the hash, and a board game asks under the same list move after move."""
+    return f"{choices!r}\0{max_tokens}"
 
 
 def failed_as(exc: CallFailed, variant: str, role: str) -> CallFailed:

@@ -41,7 +41,8 @@ class Board:
         self.heights = [0] * cols
         self.plies = 0
         # The board is shown every turn: each row's text is kept, redrawn only when a disc lands in it.
-        self._header = " ".join(str(c) for c in range(cols))
+        self.names = [str(c) for c in range(cols)]  # how each column is written
+        self._header = " ".join(self.names)
         self._rows = [" ".join(row) for row in self.grid]
         self._legal: list[int] | None = None  # until the next drop
 
@@ -111,7 +112,8 @@ class ConnectFourGame:
         self.winner: int | None = None
 
     def legal_moves(self) -> list[str]:
-        return [str(c) for c in self.board.legal()]
+        names = self.board.names
+        return [names[c] for c in self.board.legal()]
 
     def prompt(self, seat: int, legal: list[str]) -> Messages:
         return [*FORMAT_EXAMPLE, {"role": "user", "content": (

@@ -65,3 +65,20 @@ async def _calls(latency_a: float, latency_b: float) -> list[tuple[str, int]]:
 
 def test_the_stored_order_of_a_matchs_calls_does_not_depend_on_completion_order():
     assert asyncio.run(_calls(0.01, 0.05)) == asyncio.run(_calls(0.05, 0.01))
+
+
+def test_a_calls_seed_is_the_one_its_place_always_gave():
+    """Seeds are part of every cache key: a tournament resumed by a newer arena must ask the same
+    calls, so the derivation (and its memoised pieces) keeps the values it had."""
+    async def go() -> list[str]:
+        gw = Gateway({"a": Variant("a", "mock/random")})
+        ctx = MatchContext(match=_match(), gateway=gw)
+        convo = [{"role": "user", "content": "pick"}]
+        out = [(await ctx.ask("a", "player", convo, choices=CHOICES, max_tokens=8)).text,
+               (await ctx.ask("a", "player", convo, choices=CHOICES, max_tokens=8)).text,  # asked again
+               (await ctx.ask("a", "player", convo, choices=CHOICES)).text,
+               (await ctx.ask("a", "player", convo, choices=list(CHOICES), max_tokens=8)).text]  # type: ignore[arg-type]
+        await gw.aclose()
+        return out
+
+    assert asyncio.run(go()) == ["9102", "2963", "1922", "4319"]

@@ -62,10 +62,13 @@ def test_the_dashboard_shows_running_and_queued_calls_apart():
 
     from arena.cli.dashboard import RichDisplay
     from arena.engine.gateway import ModelStats
+    from arena.engine.limits import AdaptiveLimit
     from arena.engine.runner import RunState
 
     gw = Gateway({})
-    gw.stats["local|smollm2.gguf|-"] = ModelStats(limit=4, in_flight=4, queued=3, waiting=2)
+    limiter = AdaptiveLimit(4)
+    limiter.in_flight = 4
+    gw.stats["local|smollm2.gguf|-"] = ModelStats(limiter, queued=3, waiting=2)
     console = Console(width=200, record=True)
     console.print(RichDisplay(RunState("t", 1, 0), gw, None).render())
     text = console.export_text()

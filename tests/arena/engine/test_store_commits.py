@@ -113,3 +113,23 @@ def test_a_calls_conversation_is_stored_as_json_writes_it(tmp_path):
         assert store.match(m.match_id)["calls"][0]["messages"] == messages
     finally:
         store.close()
+
+
+def test_a_matchs_transcript_and_details_read_back_as_they_were_logged(tmp_path):
+    import math
+
+    transcript = [{"type": "move", "ply": 1, "seat": 0, "column": 3},
+                  {"type": "offer", "value": float("nan"), "ceiling": float("inf"), "answer": None},
+                  {"type": "note", "text": "null é 😀", "big": 2**70, "share": 1e-05}]
+    store = Store(tmp_path)
+    try:
+        m, result, calls = _match(0)
+        result.details = {"moves": [3, 4], "scores": [0.5, 0.5], "spread": float("-inf")}
+        store.commit_match(m, result, calls, transcript, 0.0)
+        got = store.match(m.match_id)
+        offer = got["transcript"][1]
+        assert got["transcript"][0] == transcript[0] and got["transcript"][2] == transcript[2]
+        assert math.isnan(offer["value"]) and offer["ceiling"] == math.inf and offer["answer"] is None
+        assert got["details"]["spread"] == -math.inf and got["details"]["moves"] == [3, 4]
+    finally:
+        store.close()
