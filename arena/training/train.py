@@ -47,7 +47,7 @@ class TrainOptions:
     beta: float = 0.1
     lora_r: int = 16
     lora_alpha: int = 32
-    gguf_type: str = "f16"  # how the LoRA-changed tensors are written (f16 | q8_0)
+    gguf_type: str = "q8_0"  # how the LoRA-changed tensors are written (gguf.CHANGED_TYPES)
     seed: int = 0
     check_pairs: int = 8  # pairs whose llama.cpp log-prob margin is measured before/after
     progress: bool = True
@@ -256,10 +256,10 @@ def train(opts: TrainOptions, log: Callable[[str], None] = print) -> TrainResult
     from peft import LoraConfig
     from trl import DPOConfig, DPOTrainer
 
-    from arena.training.gguf import GGUFExportError, verify, write_merged_gguf
+    from arena.training.gguf import CHANGED_TYPES, GGUFExportError, verify, write_merged_gguf
 
-    if opts.gguf_type not in ("f16", "q8_0"):
-        raise UserError(f"--gguf-type must be f16 or q8_0, got {opts.gguf_type!r}")
+    if opts.gguf_type not in CHANGED_TYPES:
+        raise UserError(f"--gguf-type must be one of {', '.join(CHANGED_TYPES)}, got {opts.gguf_type!r}")
     source = base_gguf(opts.base)
     name = opts.name or f"{opts.base.name}-dpo"
     rows = load_pairs(Path(opts.pairs), opts.base.system, opts.max_pairs, opts.seed)
