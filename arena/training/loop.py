@@ -11,6 +11,11 @@ default (arena/training/guard.py): anchor pairs from the ordinary questions' tra
 pairs, and an NLL term on chosen (rpo_alpha) keeps chosen texts likely. Not yet measured which
 of the two, or what weights, guard best: GUARD_RPO_ALPHA and ANCHOR_RATIO are first choices.
 
+Between generations the predict-output curriculum moves (tier_step): the solve rates per generated
+tier of the matches a generation played pick the next tournament's tier centre. Generation N+1
+trains on the matches generation N played (the newest, on-policy data; `all_generations` adds the
+earlier ones). The last tournament only rates: the lineage, a few rounds (rating_config).
+
 Everything lives in one run directory: one store (so every generation is rated on one
 leaderboard), and loop/genN/ with the pairs and the checkpoint of generation N. Re-running
 the same command resumes: finished matches are kept and trained generations reused.
@@ -25,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from arena.config import TournamentConfig
+from arena.config import DEFAULT_REFEREES, TournamentConfig
 from arena.errors import UserError
 from arena.records import PLAYER, Rating, Variant
 from arena.training.evaluate import DEFAULT_TASKS
@@ -36,21 +41,28 @@ from arena.training.train import TrainOptions, TrainResult, read_variant_toml
 
 # `arena loop` without a config: the embedded model in two sampling variants plays predict-output
 # and chess. Predict-output gives most of the verified pairs: each seat predicts every program
-# 4 times, the real output is chosen over every distinct wrong prediction, authors (shown a
-# generated example to vary) are ranked by learnability, and the right verdict letter is chosen over
-# the wrong one for the referee. Every move corrected on a chess re-prompt is a verified pair for
-# the legal answer. A separate greedy judge variant referees, since seated players never judge their
-# own match. Held-out programs (a disjoint part of the generator's space) and ordinary questions
-# are the paired evaluation (arena/training/evaluate.py), so no held-out tournament is needed.
+# 8 times (the real output is chosen over every distinct wrong prediction, so truth pairs grow with
+# the samples), generated programs start at tier 0 (the only tier the embedded model sometimes
+# solves: tier_step moves the centre from the solve rates), authors (shown a generated example to
+# vary, no re-ask: admitted programs were rare and each re-ask cost a whole program) are ranked by
+# learnability, and the right verdict letter is chosen over the wrong one for the referees. Two
+# referee variants (DEFAULT_REFEREES) judge, since seated players never judge their own match and a
+# referee's accuracy is rated only when 2+ judge. Every move corrected on a chess re-prompt is a
+# verified pair for the legal answer; chess games are short (they gave 3 of 123 verified pairs).
+# calls_per_model 8: llama-server decodes 8 calls of a model at once. Held-out programs (a disjoint
+# part of the generator's space) and ordinary questions are the paired evaluation
+# (arena/training/evaluate.py), so no held-out tournament is needed.
 LOOP_DEFAULT = {
     "tournament": {"name": "loop", "families": ["predict-output", "chess"], "players": ["smol-cold", "smol-warm"],
-                   "referees": ["smol-judge"], "rounds": 7, "seed": 7, "samples": 4},
-    "variants": [{"name": "smol-judge", "model": "local/smollm2-135m", "temperature": 0.0, "max_tokens": 8,
-                  "system": "You are a strict, impartial referee."}],
+                   "referees": [r["name"] for r in DEFAULT_REFEREES], "rounds": 7, "seed": 7, "samples": 8,
+                   "calls_per_model": 8},
+    "variants": [dict(r) for r in DEFAULT_REFEREES],
     # Five re-prompts: each corrected move is a pair, and a 135M model often needs several.
-    "families": {"chess": {"max_plies": 40, "max_retries": 5},
-                 "predict-output": {"author_tokens": 160, "predict_tokens": 48, "meta_judging": False}},
+    "families": {"chess": {"max_plies": 20, "max_retries": 5},
+                 "predict-output": {"author_tokens": 160, "predict_tokens": 48, "meta_judging": False, "retries": 0,
+                                    "tier_center": 0.0}},
 }
+RATING_ROUNDS = 3  # the last tournament only rates the newest generation: the lineage, a few rounds
 DEFAULT_EVAL_FAMILIES: tuple[str, ...] = ()  # `--eval FAMILY,...` adds held-out tournaments
 CONTROLS = ("shuffled",)
 GUARD_RPO_ALPHA = 1.0  # the RPO paper's weight; TRL's docs recommend it too
@@ -71,6 +83,10 @@ class LoopOptions:
     control: str | None = None  # "shuffled": a twin trained on the same pairs, half of them swapped
     guard: bool = True  # anchor pairs, and rpo_alpha GUARD_RPO_ALPHA unless `train` sets it
     anchor_ratio: float = ANCHOR_RATIO
+    # Generation N+1 trains on the matches generation N played (the newest, on-policy data); True
+    # adds the earlier generations' matches of the same tournament too.
+    all_generations: bool = False
+    rating_rounds: int | None = RATING_ROUNDS  # the last tournament (rating_config); None: the whole one again
 
 
 @dataclass
@@ -83,6 +99,7 @@ class Generation:
     anchors: int = 0
     control: str | None = None  # the control twin's variant name
     evaluation: dict[str, Any] | None = None  # eval.json without the answers
+    tier: dict[str, Any] | None = None  # the curriculum's decision after the tournament it trained on
 
 
 @dataclass
@@ -112,6 +129,59 @@ def with_variant(cfg: TournamentConfig, v: Variant) -> TournamentConfig:
     """The next generation's config: the new checkpoint joins the players."""
     return dataclasses.replace(cfg, variants={**cfg.variants, v.name: v},
                                players=cfg.players + ((v.name,) if v.name not in cfg.players else ()))
+
+
+def tier_step(cfg: TournamentConfig, run_dir: Path, tournament_id: str, variant: str
+              ) -> tuple[TournamentConfig, dict[str, Any] | None]:
+    """The next generation's config with the predict-output tier centre moved by this generation's
+    solve rates per generated tier (the matches `variant` played in the tournament; the generator's
+    `next_tier_center`), and the decision for generation.json. The centre is a family option, so
+    it is part of the next matches' identity: they replay exactly. None when the loop plays no
+    predict-output or its tier is fixed."""
+    from arena.engine.store import Store
+    from tournaments.families.predict_output.family import NAME, PredictOutputFamily
+    from tournaments.families.predict_output.generator import next_tier_center
+    opts = cfg.family_options.get(NAME, {})
+    if NAME not in cfg.families or opts.get("tier", "auto") != "auto":
+        return cfg, None
+    center = float(opts.get("tier_center", PredictOutputFamily.tier_center))
+    by_tier: dict[int, list[float]] = {}
+    matches = 0
+    store = Store(run_dir, create=False)
+    try:
+        rows = store.db.execute("SELECT seats, details FROM matches WHERE tournament_id=? AND family=? AND "
+                                "status='finished' AND seq >= 0", (tournament_id, NAME)).fetchall()
+    finally:
+        store.close()
+    for seats, details in rows:
+        if variant not in json.loads(seats):
+            continue
+        matches += 1
+        for played in (json.loads(details or "{}").get("played") or []):
+            source = str(played.get("source", ""))
+            if source.startswith("generated:tier"):  # authored programs have no tier
+                by_tier.setdefault(int(source.split(":")[1][4:]), []).append(float(played["solve_rate"]))
+    rates = {t: round(sum(v) / len(v), 4) for t, v in sorted(by_tier.items())}
+    nxt = next_tier_center(rates, center)
+    step = {"solve_rates": rates, "center": center, "next_center": nxt, "matches": matches}
+    if nxt == center:
+        return cfg, step
+    return dataclasses.replace(cfg, family_options={**cfg.family_options, NAME: {**opts, "tier_center": nxt}}), step
+
+
+def _tier_line(step: dict[str, Any]) -> str:
+    rates = ", ".join(f"tier {t} {p:.2f}" for t, p in step["solve_rates"].items()) or "no generated program"
+    return (f"== curriculum: solve rate {rates} over {step['matches']} predict-output matches: "
+            f"tier centre {step['center']:g} -> {step['next_center']:g}")
+
+
+def rating_config(cfg: TournamentConfig, lineage: list[str], rounds: int | None) -> TournamentConfig:
+    """The last tournament, which only rates the newest generation: the lineage (base, g1, ...) in
+    `rounds` rounds, a tournament of its own beside the others in the one store (so on one
+    leaderboard). None: the whole tournament again, every player (each new pairing, all rounds)."""
+    if rounds is None:
+        return cfg
+    return dataclasses.replace(cfg, name=f"{cfg.name}-rating", players=tuple(lineage), rounds=rounds)
 
 
 def _run(cfg: TournamentConfig, run_dir: Path, view: Any, log: Callable[[str], None]) -> Any:
@@ -156,6 +226,9 @@ def run_loop(cfg: TournamentConfig, run_dir: str | Path, opts: LoopOptions, view
         started = time.time()
         log(f"== generation {i - 1}: tournament with {', '.join(cfg.players)}")
         summary = _run(cfg, run_dir, view, log)
+        next_cfg, tier = tier_step(cfg, run_dir, summary.tournament_id, current.name)
+        if tier is not None:
+            log(_tier_line(tier))
         gen_dir = run_dir / "loop" / f"gen{i}"
         name = f"{base.name}-g{i}"
         toml = gen_dir / "variant.toml"
@@ -163,15 +236,16 @@ def run_loop(cfg: TournamentConfig, run_dir: str | Path, opts: LoopOptions, view
             new = read_variant_toml(toml)
             if new.name == name and Path(new.model.split("/", 1)[1]).is_file():
                 log(f"== generation {i}: reusing {new.name} trained earlier ({toml})")
-                gen = Generation(i, new.name, current.name)
+                gen = Generation(i, new.name, current.name, tier=tier)
                 gens.append(_prove(gen, current, new, gen_dir, run_dir, opts, train_opts, log))
                 if not (gen_dir / SUMMARY_NAME).is_file():
-                    _summarise(gen_dir, gens[-1], summary.tournament_id, started)
-                cfg, current = with_variant(cfg, new), new
+                    _summarise(gen_dir, gens[-1], summary.tournament_id, started, tier=tier)
+                cfg, current = with_variant(next_cfg, new), new
                 continue
         gen_dir.mkdir(parents=True, exist_ok=True)
         pairs = gen_dir / "pairs.jsonl"
-        export = dataclasses.replace(opts.export, tournament_id=summary.tournament_id)
+        export = dataclasses.replace(opts.export, tournament_id=summary.tournament_id,
+                                     seated=None if opts.all_generations else current.name)
         stats = export_dpo(run_dir, pairs, export, mix=opts.mix, mix_ratio=opts.mix_ratio,
                            config_unleashed=cfg.unleashed)
         log(f"== exported {stats.summary()}")
@@ -185,12 +259,14 @@ def run_loop(cfg: TournamentConfig, run_dir: str | Path, opts: LoopOptions, view
         result = train_somewhere(TrainOptions(pairs=pairs, base=current, out=gen_dir, name=name, **train_opts), log=log)
         from arena.training.train import summary as train_summary
         log(train_summary(result))
-        gen = Generation(i, result.variant.name, current.name, stats.pairs + stats.mixed + anchors, result, anchors)
+        gen = Generation(i, result.variant.name, current.name, stats.pairs + stats.mixed + anchors, result, anchors,
+                         tier=tier)
         gens.append(_prove(gen, current, result.variant, gen_dir, run_dir, opts, train_opts, log))
-        _summarise(gen_dir, gens[-1], summary.tournament_id, started, stats)
-        cfg, current = with_variant(cfg, result.variant), result.variant
-    log(f"== generation {opts.iterations}: tournament with {', '.join(cfg.players)}")
-    last = _run(cfg, run_dir, view, log)
+        _summarise(gen_dir, gens[-1], summary.tournament_id, started, stats, tier)
+        cfg, current = with_variant(next_cfg, result.variant), result.variant
+    rate = rating_config(cfg, [g.variant for g in gens], opts.rating_rounds)
+    log(f"== generation {opts.iterations}: rating tournament with {', '.join(rate.players)}, {rate.rounds} rounds")
+    last = _run(rate, run_dir, view, log)
     out = LoopResult(gens, [r for r in last.ratings if r.role == PLAYER])
     if opts.eval_families:
         eval_cfg = dataclasses.replace(cfg, name=f"{cfg.name}-heldout", families=tuple(opts.eval_families),
@@ -204,11 +280,14 @@ def run_loop(cfg: TournamentConfig, run_dir: str | Path, opts: LoopOptions, view
     return out
 
 
-def _summarise(gen_dir: Path, gen: Generation, tournament_id: str, started: float, stats: Any = None) -> None:
+def _summarise(gen_dir: Path, gen: Generation, tournament_id: str, started: float, stats: Any = None,
+               tier: dict[str, Any] | None = None) -> None:
     """genN/generation.json: what train.json and eval.json beside it do not say (the tournament, the
-    pairs exported, the minutes the generation took), for the dashboard's Loop screen."""
+    pairs exported, the minutes the generation took, the curriculum's tier decision), for the
+    dashboard's Loop screen."""
     body = {"generation": gen.index, "variant": gen.variant, "parent": gen.parent, "control": gen.control,
-            "tournament": tournament_id, "started_at": started, "seconds": round(time.time() - started, 1)}
+            "tournament": tournament_id, "started_at": started, "seconds": round(time.time() - started, 1),
+            "tier": tier}
     if stats is not None:
         body.update(exported=stats.pairs, mixed=stats.mixed, anchors=gen.anchors)
     (gen_dir / SUMMARY_NAME).write_text(json.dumps(body, indent=1), encoding="utf-8")
@@ -299,6 +378,8 @@ def table(result: LoopResult) -> str:
         lines += block(f"held-out family {fam}:", ratings, fam)
     from arena.training.evaluate import table as eval_table
     for g in result.generations:
+        if g.tier:
+            lines.append(f"generation {g.index} was trained after this {_tier_line(g.tier)[3:]}")
         if g.evaluation:
             lines.append(f"generation {g.index} ({g.variant} from {g.parent}), paired held-out evaluation, "
                          f"mean [95% bootstrap interval]:")

@@ -389,3 +389,21 @@ def test_a_corrected_move_is_the_move_itself_and_each_mistake_keeps_its_re_promp
     for r in second:  # the conversation it answered: the earlier mistake and the re-prompt
         assert r["prompt"][3] == {"role": "assistant", "content": "Ke2"}
         assert "not a legal move" in r["prompt"][4]["content"] and r["chosen"][0]["content"] == "e4"
+
+
+def test_seated_exports_only_the_matches_a_variant_played(tmp_path):
+    """The loop trains generation N+1 on the matches generation N played (the newest, on-policy
+    data), though the loop's tournaments share one id with the earlier generations' matches."""
+    store = Store(tmp_path / "run")
+    store.ensure_tournament("t1", "t", {"name": "t"}, 3, {})
+    for seq, (seats, text) in enumerate(((("a", "b"), "old"), (("a", "g1"), "new"), (("g1", "b"), "newer"))):
+        m = ScheduledMatch(f"t1-m{seq}", "t1", "quiz", seats, 0, 0, seq, seq)
+        sets = [RankedSet(PLAYER, U(f"Q {text}?"), [Entry(seats[0], f"{text} right", 0, 1.0, 0),
+                                                     Entry(seats[1], f"{text} wrong", 1, 0.0, 1)])]
+        store.commit_match(m, MatchResult(sets), [], [], time.time())
+    store.close()
+    out = tmp_path / "p.jsonl"
+    export_dpo(tmp_path / "run", out, ExportOptions(embeddings=False, tournament_id="t1", seated="g1"))
+    assert sorted(r["chosen"][0]["content"] for r in read(out)) == ["new right", "newer right"]
+    export_dpo(tmp_path / "run", out, ExportOptions(embeddings=False, tournament_id="t1"))
+    assert len(read(out)) == 3  # unset: every match of the tournament

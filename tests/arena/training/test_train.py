@@ -68,6 +68,48 @@ def test_gguf_write_back_keeps_the_model_exact(tmp_path):
     assert gguf.GGUFReader(str(tmp_path / "f16.gguf")).fields["general.name"].contents() == "round-trip"
 
 
+@needs_extras
+@pytest.mark.parametrize("kind", ["q4_1", "q5_1"])
+def test_changed_tensors_requantized_to_the_bases_bits_load_in_llama_cpp(tmp_path, kind):
+    """A child written with its changed tensors in 4 or 5 bits is as small as the base, and
+    llama.cpp loads it, answers, and scores text as the base does (the delta here is tiny)."""
+    import gguf
+    import torch
+
+    from arena.training.gguf import verify, write_merged_gguf
+    from arena.training.train import LORA_TARGETS, load_model
+    from players.local import default_gguf
+
+    src = default_gguf()
+    state = load_model(src).state_dict()
+    gen = torch.Generator().manual_seed(0)
+    for key, w in state.items():
+        if any(f".{t}." in key for t in LORA_TARGETS):
+            state[key] = w + 1e-3 * w.abs().mean() * torch.randn(w.shape, generator=gen)
+    report = write_merged_gguf(src, state, tmp_path / f"{kind}.gguf", changed_type=kind)
+    assert len(report.changed) == 210
+    reader = gguf.GGUFReader(str(tmp_path / f"{kind}.gguf"))
+    types = {t.name: t.tensor_type.name for t in reader.tensors}
+    assert {types[n] for n in report.changed} == {kind.upper()}
+    assert report.bytes < 1.25 * src.stat().st_size
+    text, speed = verify(tmp_path / f"{kind}.gguf")
+    assert text.strip() and speed > 0
+
+
+def test_train_and_loop_write_changed_tensors_as_q8_0_by_default():
+    """F16 children decoded at about half the Q4_1 base's speed; Q8_0 keeps ~98% of a trained
+    log-prob margin (Q4_1 and Q5_1 lose most or half of it: bench/checkpoint.py)."""
+    import argparse
+
+    from arena.cli.train import _train_arguments, _train_overrides
+    from arena.training.train import TrainOptions
+
+    parser = argparse.ArgumentParser()
+    _train_arguments(parser)
+    assert _train_overrides(parser.parse_args([]))["gguf_type"] == "q8_0" == TrainOptions.gguf_type
+    assert _train_overrides(parser.parse_args(["--gguf-type", "f16"]))["gguf_type"] == "f16"
+
+
 def test_loop_rejects_bad_input_in_one_line(tmp_path, capsys):
     mocks = tmp_path / "mocks.toml"
     mocks.write_text('[tournament]\nplayers = ["random", "first"]\n')
@@ -128,6 +170,13 @@ def test_loop_trains_a_checkpoint_that_plays_its_ancestors(tmp_path, monkeypatch
     assert 'name = "smol-cold-g1"' in toml and "model = \"local/" in toml
     gguf_path = Path(toml.split('model = "local/')[1].split('"')[0])
     assert gguf_path.is_file() and gguf_path.suffix == ".gguf"
+    # by default the changed tensors are Q8_0: the child stays near the base's size and speed
+    import gguf
+
+    from players.local import default_gguf
+    kinds = {t.tensor_type.name for t in gguf.GGUFReader(str(gguf_path)).tensors}
+    assert "Q8_0" in kinds and "F16" not in kinds
+    assert gguf_path.stat().st_size < 1.6 * default_gguf().stat().st_size
     report = json.loads((gen / "train.json").read_text())
     assert report["steps"] == 2 and report["sample"].strip()
     # the preference moved the GGUF: chosen answers got likelier relative to rejected ones
@@ -143,7 +192,8 @@ def test_loop_trains_a_checkpoint_that_plays_its_ancestors(tmp_path, monkeypatch
     assert "smol-cold-g1" in row
     rating = db.execute("SELECT mu, sigma, matches FROM ratings WHERE variant='smol-cold-g1' AND role='player' "
                         "AND family='*'").fetchone()
-    assert rating[2] == 4 and rating[1] < 25 / 3
+    from arena.training.loop import RATING_ROUNDS
+    assert rating[2] == 2 * RATING_ROUNDS and rating[1] < 25 / 3  # the rating tournament: g1 and its parent
 
     # re-running the same command resumes: nothing is retrained or replayed
     mtime = os.path.getmtime(gguf_path)

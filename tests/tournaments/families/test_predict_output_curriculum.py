@@ -177,7 +177,7 @@ def test_authors_see_an_example_and_may_not_copy_it_or_write_a_held_out_program(
     from tournaments.families.predict_output import generator
     from tournaments.families.predict_output.family import PredictOutputFamily
     ctx = make_ctx([script("p1", EXACT), script("p2", "3")], authors=())
-    question, code = PredictOutputFamily._example(ctx)
+    question, code = PredictOutputFamily()._example(ctx)
     assert not generator.is_heldout(code)
     copy = json.dumps({"question": question, "program": code})
     held_q, held_code = generator.heldout_programs(1, 2)[0]
@@ -190,3 +190,15 @@ def test_authors_see_an_example_and_may_not_copy_it_or_write_a_held_out_program(
         assert json.dumps(code) in author.messages[-1]["content"]  # the example, as JSON
         assert result.details["program_source"].startswith("generated:")
         assert any(reason in r for r in result.details["authored"][0]["reasons"])
+
+
+def test_the_authors_example_follows_the_tier_centre():
+    """Authors imitate the example: at the centre the model partly solves, their programs can have
+    0 < p < 1, so learnability can reward them (an example from tiers 1-3 led to programs nobody solved)."""
+    from tournaments.families.predict_output import generator
+    from tournaments.families.predict_output.family import create
+    ctx = make_ctx([script("p1", EXACT), script("p2", "3")], authors=())
+    seed = generator.training_seed(ctx.match.seed * 7919 + 17)
+    for center in (0.0, 3.0):
+        want = generator.generate(seed, generator.pick_tier(ctx.match.seed, "auto", center))
+        assert create({"tier_center": center})._example(ctx) == want

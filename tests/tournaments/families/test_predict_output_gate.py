@@ -5,6 +5,7 @@ import asyncio
 
 import pytest
 
+from tournaments.families.predict_output import family as predict_output
 from tournaments.families.predict_output import generator
 from tournaments.families.predict_output.gate import admit, static_reason
 from tournaments.kit.extract import FormatError
@@ -112,5 +113,19 @@ def test_the_tier_center_follows_the_solve_rate():
     assert generator.next_tier_center({2: 0.1}, 2.0) == 1.5  # solved too rarely: easier
     assert generator.next_tier_center({2: 0.5}, 2.0) == 2.0  # inside the band: stay
     assert generator.next_tier_center({1: 0.8, 3: 0.0}, 2.0) == 2.0  # 0.4 between them
-    assert generator.next_tier_center({"4": 1.0}, 4.0) == 4.0 and generator.next_tier_center({1: 0.0}, 1.0) == 1.0
+    assert generator.next_tier_center({"4": 1.0}, 4.0) == 4.0 and generator.next_tier_center({0: 0.0}, 0.0) == 0.0
     assert generator.next_tier_center({}, 2.5) == 2.5
+
+
+def test_tier_zero_is_one_print_of_a_small_literal_computation_and_is_played():
+    """The embedded model solves almost nothing of tiers 1-4, so learnability was always 0: tier 0
+    gives it programs it can sometimes predict, seeded, admitted, and held out like the others."""
+    programs = [generator.generate(s, 0) for s in range(200)]
+    assert programs == [generator.generate(s, 0) for s in range(200)] and len({c for _, c in programs}) >= 100
+    assert all(code.count("print(") == 1 and code.count("\n") <= 3 for _, code in programs)
+    held = {c for _, c in generator.heldout_programs(20, 0)}
+    assert not held & {c for _, c in programs}
+    assert {generator.pick_tier(s, "auto", 0.0) for s in range(200)} == {0, 1}
+    assert generator.next_tier_center({1: 0.0}, 1.0) == 0.5  # below the band at tier 1: easier still
+    fam = predict_output.create({"tier": 0})
+    assert fam.tier == 0 and predict_output.create({"tier_center": 0.0}).tier_center == 0.0

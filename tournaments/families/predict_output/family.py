@@ -237,11 +237,11 @@ class PredictOutputFamily:
         return MatchResult(sets, summary=f"{first.source}: {scores} solved {details['solve_rate']:.2f}",
                            failures=failures, details=details)
 
-    @staticmethod
-    def _example(ctx) -> tuple[str, str]:
-        """A generated program of the match's tier shown to the authors, from the training side and
+    def _example(self, ctx) -> tuple[str, str]:
+        """A generated program around the tier centre (what the players partly solve, so what the
+        authors write after it can be learnable) shown to the authors, from the training side and
         apart from the one the fallback would play."""
-        tier = generator.pick_tier(ctx.match.seed, "auto", 2.0)
+        tier = generator.pick_tier(ctx.match.seed, "auto", self.tier_center)
         return generator.generate(generator.training_seed(ctx.match.seed * 7919 + 17), tier)
 
     async def _propose(self, ctx, prompt, failures, example: tuple[str, str] | None = None) -> list[Attempted]:
@@ -359,8 +359,8 @@ class PredictOutputOptions(PanelOptions):
     samples: int | None = setting(None, ge=1, le=64, must="a whole number from 1 to 64")
     constrained: bool = True  # the author call carries the {"question", "program"} JSON schema
     play_all: bool = True  # play every admitted program (each costs samples x seats predictions)
-    tier: int | Literal["auto"] = setting("auto", must='1, 2, 3, 4 or "auto"')
-    tier_center: float = setting(2.0, ge=1.0, le=4.0)
+    tier: int | Literal["auto"] = setting("auto", must='0, 1, 2, 3, 4 or "auto"')
+    tier_center: float = setting(2.0, ge=0.0, le=4.0)
     fallback: Literal["generated", "builtin"] = "generated"
     example: bool = True  # show the authors a generated program of the match's tier to vary
     tournament_players: Any = setting(None, hidden=True)  # an old internal key: still accepted, not listed
@@ -369,7 +369,7 @@ class PredictOutputOptions(PanelOptions):
 def create(options: dict[str, Any]) -> PredictOutputFamily:
     opts = family_options(PredictOutputOptions, options, NAME)
     if opts.tier != "auto" and opts.tier not in generator.TIERS:
-        raise FamilyOptionError(f'[families.{NAME}]: tier must be 1, 2, 3, 4 or "auto", got {opts.tier!r}')
+        raise FamilyOptionError(f'[families.{NAME}]: tier must be 0, 1, 2, 3, 4 or "auto", got {opts.tier!r}')
     return PredictOutputFamily(
         seats=opts.seats,
         author_tokens=opts.author_tokens,

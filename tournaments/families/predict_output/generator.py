@@ -1,9 +1,12 @@
-"""Procedural predict-the-output programs in four difficulty tiers: the pool never runs dry.
+"""Procedural predict-the-output programs in five difficulty tiers: the pool never runs dry.
 
 `generate(seed, tier) -> (question, code)` is a pure function of its arguments (random.Random
 seeded with text, which is stable across processes and Python versions), so a match replays
 exactly. Tiers:
 
+0. one print of a small literal computation: a sum of two small numbers, a string repeated or
+   joined, the length or first letter of a word, which of two words (the embedded 135M model
+   solved no program of tiers 1 and up, so every learnability reward was 0);
 1. one arithmetic or string expression over two or three named values;
 2. a loop with an accumulator (while / for, a condition inside);
 3. list and dict manipulation: slicing, comprehensions, sorting, counting;
@@ -17,7 +20,7 @@ at or above HELDOUT_SEED_BASE draw held-out programs, seeds below it training pr
 Every program passes the admission gate (gate.py; tests run them all in the sandbox): short,
 standard library free, deterministic, short integer/string output.
 
-The tier a match plays: a fixed option 1..4, or "auto": drawn per match from its seed in a
+The tier a match plays: a fixed option 0..4, or "auto": drawn per match from its seed in a
 window around `tier_center` (`pick_tier`); the loop moves the centre between generations from
 the solve rates it saw (`next_tier_center`), to keep tasks in the band the model partly solves.
 """
@@ -30,7 +33,7 @@ from collections.abc import Callable
 
 HELDOUT_SEED_BASE = 10**9
 HELDOUT_BUCKETS = 10  # one bucket in ten of program space is held out
-TIERS = (1, 2, 3, 4)
+TIERS = (0, 1, 2, 3, 4)
 TARGET = (0.3, 0.7)  # the solve-rate band the curriculum aims at
 CENTER_STEP = 0.5
 
@@ -38,6 +41,43 @@ WORDS = ("apple", "river", "stone", "cloud", "tiger", "lemon", "piano", "robot",
          "quartz", "banana", "garden", "rocket", "violet", "copper", "silver", "window", "planet")
 NAMES = ("ana", "bo", "cy", "dee", "eli", "fay", "gus", "hal")
 Template = Callable[[random.Random], tuple[str, str]]
+
+
+# -- tier 0: one print of a small literal computation (each program at least the gate's 30 characters) -----
+FRUITS = ("apples", "pears", "plums", "figs", "limes")
+
+
+def _t0_sum(r: random.Random) -> tuple[str, str]:
+    x, y = r.sample(FRUITS, 2)
+    return "How many are there in total?", f"{x} = {r.randint(1, 9)}\n{y} = {r.randint(1, 9)}\nprint({x} + {y})\n"
+
+
+def _t0_repeat(r: random.Random) -> tuple[str, str]:
+    return ("What does the repeated string print?",
+            f"text = '{r.choice(('ab', 'ha', 'no', 'xo', 'hi', 'go'))}'\ncount = {r.randint(2, 4)}\nprint(text * count)\n")
+
+
+def _t0_len(r: random.Random) -> tuple[str, str]:
+    return "How many letters does the word have?", f"word = '{r.choice(WORDS)}'\nprint(len(word))\n"
+
+
+def _t0_upper(r: random.Random) -> tuple[str, str]:
+    return "What does the word look like in capitals?", f"word = '{r.choice(WORDS)}'\nprint(word.upper())\n"
+
+
+def _t0_first(r: random.Random) -> tuple[str, str]:
+    return "Which letter comes first?", f"letters = '{r.choice(WORDS)}'\nprint(letters[0])\n"
+
+
+def _t0_pick(r: random.Random) -> tuple[str, str]:
+    a, b = r.sample(WORDS, 2)
+    shown = r.choice(("first", "second"))
+    return "Which word is printed?", f"first = '{a}'\nsecond = '{b}'\nprint({shown})\n"
+
+
+def _t0_join(r: random.Random) -> tuple[str, str]:
+    a, b = r.sample(("sun", "rain", "snow", "star", "moon", "fire", "sea"), 2)
+    return "What word do the two parts make?", f"first = '{a}'\nsecond = '{b}'\nprint(first + second)\n"
 
 
 # -- tier 1: one expression --------------------------------------------------------------------------------
@@ -186,6 +226,7 @@ def _t4_classify(r: random.Random) -> tuple[str, str]:
 
 
 TEMPLATES: dict[int, tuple[Template, ...]] = {
+    0: (_t0_sum, _t0_repeat, _t0_len, _t0_upper, _t0_first, _t0_pick, _t0_join),
     1: (_t1_arith, _t1_string, _t1_logic),
     2: (_t2_sum, _t2_while, _t2_collatz, _t2_chars, _t2_product),
     3: (_t3_comprehension, _t3_slicing, _t3_counts, _t3_zip, _t3_dict_ops),
