@@ -2,7 +2,9 @@
 
 In-process llama-cpp-python decodes one sequence at a time, so with 8 matches in flight 7 wait.
 `llama-server --parallel N` decodes up to N sequences in one batch (continuous batching): the
-weights are read once per step for all of them. players/local.py starts one server per
+weights are read once per step for all of them, and multiplied as one matrix where ggml has a
+kernel for the weights' type (so a Q4_1 model is decoded from its Q8_0 re-encoding:
+players/served_model.py). players/local.py starts one server per
 (model, adapter, slots) in this process, when the binary is built (scripts/build-llama-server.sh,
 from the sdist of the installed llama-cpp-python: the same llama.cpp, nothing downloaded beyond
 the package index), and speaks its OpenAI-compatible chat API over aiohttp.
@@ -17,6 +19,7 @@ import asyncio
 import atexit
 import ctypes
 import importlib.metadata
+import logging
 import os
 import re
 import signal
@@ -33,6 +36,9 @@ from typing import Any
 import aiohttp
 
 from players.base import FATAL, TRANSIENT, BackendError
+from players.served_model import served_gguf
+
+logger = logging.getLogger(__name__)
 
 _ERROR_LINE = re.compile(r"^\S+ E (.*)$")  # "0.00.652.377 E <message>": llama.cpp's error level
 START_TIMEOUT_S = 120.0  # loading a multi-GB checkpoint from a cold disk can take a while
@@ -77,6 +83,7 @@ class LlamaServer:
 
     def __init__(self, model: Path, adapter: str | None, parallel: int, ctx_per_slot: int):
         self.model, self.adapter, self.parallel, self.ctx_per_slot = model, adapter, parallel, ctx_per_slot
+        self.decoded = model  # the file the process loads (players/served_model.py), set when it starts
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = ""
         self.ready = False  # answered /health since it was started: calls may be sent
@@ -89,7 +96,7 @@ class LlamaServer:
 
     def command(self, port: int) -> list[str]:
         from players.local import threads  # the same thread count as the in-process path
-        cmd = [str(binary()), "-m", str(self.model), "--host", "127.0.0.1", "--port", str(port),
+        cmd = [str(binary()), "-m", str(self.decoded), "--host", "127.0.0.1", "--port", str(port),
                "--parallel", str(self.parallel), "-c", str(self.parallel * self.ctx_per_slot),
                "-t", str(threads()), "--cont-batching", "--jinja", "--no-webui", "--no-warmup"]
         if self.adapter:
@@ -132,6 +139,12 @@ class LlamaServer:
 
     async def _start(self, session: aiohttp.ClientSession) -> None:
         self.stop()
+        from players.local import threads
+        try:
+            self.decoded = await asyncio.to_thread(served_gguf, self.model, threads())
+        except OSError as exc:  # no room in the cache, say: the model as it is still decodes, unbatched
+            logger.warning("llama-server decodes %s as it is: %s", self.model.name, exc)
+            self.decoded = self.model
         port = _free_port()
         log = self._log.open("wb")
         try:
