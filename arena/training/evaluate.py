@@ -35,7 +35,10 @@ MODES = ("greedy", "sampled")
 SAMPLED_TEMPERATURE = 0.7
 PREDICT_TOKENS = 64
 ORDINARY_TOKENS = 40
-EVAL_CALLS = 8
+# One call at a time: llama.cpp's batched decoding does not promise batch invariance, and with 8
+# at once the same model answered a task differently as parent and as child (the pairing would
+# measure the batching; tests/arena/training/test_evaluate.py).
+EVAL_CALLS = 1
 DEFAULT_TASKS = 24  # per task set; see the README's measurement (about 2 x 2 x 48 calls per model)
 RESAMPLES = 10_000
 LEVEL = 0.95
@@ -152,7 +155,6 @@ async def answer(models: dict[str, Variant], tasks: list[Task], cache_path: Path
     from arena.engine.cache import ResponseCache
     from arena.engine.gateway import Gateway
     variants = {f"{label}@{mode}": eval_variant(f"{label}@{mode}", v, mode) for label, v in models.items() for mode in MODES}
-    # 8 calls at once: llama-server decodes them in one batch (its slots follow this limit)
     gw = Gateway(variants, calls_per_model=EVAL_CALLS, cache=ResponseCache(cache_path) if cache_path else None)
     roles = {label: f"eval:{fingerprint(v)}" for label, v in models.items()}
     try:

@@ -24,5 +24,6 @@ def spy_on(ctx: Any, *variants: str) -> list[Any]:
     """Wrap these variants' backends in ctx's gateway; returns the list their requests land in."""
     seen: list[Any] = []
     for name in variants:
-        ctx.gateway._backends[name] = RequestSpy(ctx.gateway.backend(name), seen)
+        lane = ctx.gateway._lane(name)  # what the gateway calls for this variant
+        lane.backend = RequestSpy(lane.backend, seen)
     return seen
