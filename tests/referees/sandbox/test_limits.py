@@ -4,22 +4,10 @@ from __future__ import annotations
 
 import time
 
-import pytest
 
-from referees.sandbox import confinement, isolation, policy, run_python_sync
+from referees.sandbox import confinement, run_python_sync
 
 LIMITS = "print(open('/proc/self/limits').read())"
-
-
-@pytest.fixture(params=["auto", "namespaces", "userns", "basic"])
-def level(request, monkeypatch):
-    if request.param != "auto":
-        iso = confinement._LEVELS[request.param]
-        if not confinement._probe(iso):
-            pytest.skip(f"level {request.param} does not work on this host")
-        monkeypatch.setattr(confinement, "_ISOLATION", iso)
-        monkeypatch.setattr(policy, "_ALLOW_WEAK", iso.level in policy.WEAK_LEVELS)
-    return isolation()
 
 
 def _limits(stdout: str) -> dict[str, tuple[str, str]]:

@@ -16,7 +16,6 @@ import pytest
 from referees.sandbox import (
     confinement,
     isolation,
-    policy,
     run_javascript,
     run_python,
     run_python_sync,
@@ -41,18 +40,6 @@ def live_with(mark: str) -> list[int]:
         except OSError:
             pass
     return pids
-
-
-@pytest.fixture(params=["auto", "namespaces", "userns", "basic"])
-def level(request, monkeypatch):
-    """Run a test at the host's level and again at the weaker fallback levels (where they work here)."""
-    if request.param != "auto":
-        iso = confinement._LEVELS[request.param]
-        if not confinement._probe(iso):
-            pytest.skip(f"level {request.param} does not work on this host")
-        monkeypatch.setattr(confinement, "_ISOLATION", iso)
-        monkeypatch.setattr(policy, "_ALLOW_WEAK", iso.level in policy.WEAK_LEVELS)
-    return isolation()
 
 
 def test_ok_run_with_stdout():

@@ -15,17 +15,6 @@ import pytest
 from referees.sandbox import confinement, isolation, policy, run_python_sync
 
 
-@pytest.fixture(params=["auto", "namespaces", "userns", "basic"])
-def level(request, monkeypatch):
-    if request.param != "auto":
-        iso = confinement._LEVELS[request.param]
-        if not confinement._probe(iso):
-            pytest.skip(f"level {request.param} does not work on this host")
-        monkeypatch.setattr(confinement, "_ISOLATION", iso)
-        monkeypatch.setattr(policy, "_ALLOW_WEAK", iso.level in policy.WEAK_LEVELS)
-    return isolation()
-
-
 def _mark() -> str:
     return f"arena-sbx-door-{uuid.uuid4().hex[:12]}"
 
