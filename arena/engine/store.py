@@ -8,7 +8,6 @@ it read-only and take no lock. The schema is versioned (PRAGMA user_version) and
 """
 from __future__ import annotations
 
-import dataclasses
 import fcntl
 import json
 import os
@@ -18,9 +17,11 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-import orjson
 
 from arena.engine import usage
+from arena.engine.encoding import dumps as _dumps
+from arena.engine.encoding import messages_json as _messages
+from arena.engine.encoding import plain as _plain
 from arena.engine.tables import MIGRATIONS, SCHEMA, VERSION
 from arena.errors import UserError
 from arena.records import (
@@ -31,7 +32,6 @@ from arena.records import (
     Rating,
     ScheduledMatch,
     ranked_set_from_dict,
-    to_jsonable,
 )
 
 # A finished match as commit_matches writes it: (match, result or None, calls, transcript,
@@ -48,43 +48,6 @@ _INSERT_MATCH = ("INSERT {} INTO matches (id, tournament_id, family, seq, round,
 
 class StoreError(UserError):
     """A store that cannot be opened or read; shown as one line."""
-
-
-def _dumps(obj: Any) -> str:
-    # json's C encoder walks plain lists/dicts; only dataclasses need converting. Anything it
-    # refuses (e.g. non-string dict keys) takes the general path.
-    try:
-        return _ENCODER.encode(obj)
-    except (TypeError, ValueError):
-        return json.dumps(to_jsonable(obj), ensure_ascii=False, separators=(",", ":"))
-
-
-def _messages(messages: Any) -> str:
-    """A call's conversation (plain strings: what orjson writes byte for byte as json does, ~7x
-    faster; it is the bulk of what a match stores). Anything else takes _dumps."""
-    try:
-        return orjson.dumps(messages).decode()
-    except TypeError:  # orjson.JSONEncodeError too: e.g. a lone surrogate, a non-string key
-        return _dumps(messages)
-
-
-def _plain(obj: Any) -> str:
-    """JSON of a match's own data (its transcript, details, seats): orjson writes the values json
-    writes, ~8x faster, but NaN and infinities as null, so any output holding a null takes _dumps."""
-    try:
-        out = orjson.dumps(obj)
-    except TypeError:  # e.g. a set, an integer past 64 bits, a non-string key, a lone surrogate
-        return _dumps(obj)
-    return _dumps(obj) if b"null" in out else out.decode()
-
-
-def _shallow(obj: Any) -> Any:
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
-    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
-
-
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_shallow)
 
 
 class Store:

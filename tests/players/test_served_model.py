@@ -39,18 +39,7 @@ def test_a_changed_model_file_gets_a_new_re_encoding(tmp_path, monkeypatch):
 @pytest.mark.skipif(not managed.available(), reason="llama-server is not built (scripts/build-llama-server.sh)")
 def test_the_server_decodes_the_re_encoding_and_answers(tmp_path, monkeypatch):
     monkeypatch.setenv("ARENA_SERVED_MODELS", str(tmp_path))
-
-    async def go():
-        params = SamplingParams(temperature=0.0, max_tokens=8)
-        # 3 slots: a server of its own, not one an earlier test left running on another cache
-        backend = create(Variant("smol", "local/smollm2-135m", params, options={"server": "on", "parallel": 3}))
-        done = await backend.complete(Request([{"role": "user", "content": "Say hi."}], params))
-        args = list(backend.server.proc.args)
-        await backend.aclose()
-        return done, args
-
-    done, args = asyncio.run(go())
-    loaded = args[args.index("-m") + 1]
+    done, loaded = _serve_once(parallel=3)
     assert loaded.startswith(str(tmp_path)) and loaded.endswith(".q8_0.gguf")
     assert done.text.strip() and done.output_tokens > 0
 
@@ -80,14 +69,19 @@ def test_a_cache_that_cannot_be_written_leaves_the_model_as_it_is(tmp_path, monk
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder")
     monkeypatch.setenv("ARENA_SERVED_MODELS", str(blocked))
+    done, loaded = _serve_once(parallel=5)
+    assert loaded == str(default_gguf().resolve()) and done.output_tokens > 0
 
+
+def _serve_once(parallel: int):
+    """One call through a served backend; its answer and the file its server loaded. `parallel`
+    gives each test a server of its own, not one an earlier test left running on another cache."""
     async def go():
-        params = SamplingParams(temperature=0.0, max_tokens=4)
-        backend = create(Variant("smol", "local/smollm2-135m", params, options={"server": "on", "parallel": 5}))
+        params = SamplingParams(temperature=0.0, max_tokens=8)
+        backend = create(Variant("smol", "local/smollm2-135m", params, options={"server": "on", "parallel": parallel}))
         done = await backend.complete(Request([{"role": "user", "content": "Say hi."}], params))
         args = list(backend.server.proc.args)
         await backend.aclose()
-        return done, args
+        return done, args[args.index("-m") + 1]
 
-    done, args = asyncio.run(go())
-    assert args[args.index("-m") + 1] == str(default_gguf().resolve()) and done.output_tokens > 0
+    return asyncio.run(go())
