@@ -1,6 +1,7 @@
 """How one referee reaches its verdicts: by text, by verdict-token probability, or by likelihood.
 
-The family option `method = "auto" | "text" | "probability" | "likelihood"` (docs/referees.md):
+The family option `method = "auto" | "text" | "probability" | "likelihood"` (docs/referees.md), and
+`referee_methods = {variant = method}` for single referees:
 - text: the referee writes a verdict letter, parsed by referees/verdicts.py (both seat orders,
   disagreement = tie). Every backend can do it.
 - probability: the verdict letter is asked with max_tokens=PROBABILITY_TOKENS and the top
@@ -46,8 +47,9 @@ PROBABILITY_MAX_CANDIDATES = 6  # beyond this, n(n-1) verdict calls per referee:
 
 
 def method_for(ctx: "MatchContext", referee: str, requested: str | None, n_candidates: int) -> str:
-    """The method `referee` uses on this panel (see module docstring)."""
-    want = requested or "auto"
+    """The method `referee` uses on this panel (see module docstring): its own entry in the family
+    option `referee_methods`, else `requested` (the option `method`)."""
+    want = (ctx.options.get("referee_methods") or {}).get(referee) or requested or "auto"
     if want == "auto":
         want = AUTO.get(ctx.match.family, AUTO_DEFAULT)
     variant = ctx.gateway.variants.get(referee)

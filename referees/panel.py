@@ -82,6 +82,9 @@ class PanelOptions(Schema):
     allow_self_judging: bool = False
     # How referees reach verdicts: auto | text | probability | likelihood (referees/methods.py)
     method: Literal["auto", "text", "probability", "likelihood"] = "auto"
+    # Per referee variant, overriding `method` for it: two referees of one model that decide by
+    # different methods disagree, so the referee ratings compare the methods match by match.
+    referee_methods: dict[str, Literal["auto", "text", "probability", "likelihood"]] = {}
 
 
 # -- who judges ---------------------------------------------------------------------------------------

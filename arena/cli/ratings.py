@@ -146,6 +146,9 @@ def _print_table(rows: list[dict[str, Any]], cols: list[str], title: str) -> Non
     def fmt(v: Any) -> str:
         if isinstance(v, float):
             return f"{v:.2f}"
+        if isinstance(v, dict) and "total" in v:  # a referee's strict accuracy, as `arena referees` shows it
+            from arena.cli.referees import strict_share
+            return strict_share(v)
         return "-" if v is None else printable(v)  # names from older stores may hold escapes
     widths = {c: max(len(c), *(len(fmt(r.get(c))) for r in rows)) for c in cols}
     print(title)

@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_referees)
 
 
-def _share(s: dict) -> str:
+def strict_share(s: dict) -> str:
     """'58% (64) [46-69%]': strict accuracy, how many pairs, its Wilson 95% interval."""
     if not s or not s.get("total"):
         return "-"
@@ -33,7 +33,7 @@ def _cell(row: dict, key: str) -> str:
     if v is None:
         return "-"
     if key == "strict":
-        return _share(v)
+        return strict_share(v)
     if key in ("position_bias", "length_bias", "self_preference", "accuracy"):
         n = {"accuracy": row.get("accuracy_n"), "self_preference": row.get("self_n")}.get(key)
         return f"{v:.0%}" + (f" ({n})" if n else "")
@@ -82,8 +82,8 @@ def _strict_buckets(rows: list[dict]) -> None:
         return
     used = [b for b in BUCKETS if any(b in r["strict"]["buckets"] for r in scored)]
     columns = [("variant", "referee / panel"), ("method", "method"), ("all", "all")] + [(b, f"gap {b}") for b in used]
-    cells = [[r["variant"], ",".join(r["strict"]["methods"]), _share(r["strict"])]
-             + [_share(r["strict"]["buckets"].get(b, {})) for b in used] for r in scored]
+    cells = [[r["variant"], ",".join(r["strict"]["methods"]), strict_share(r["strict"])]
+             + [strict_share(r["strict"]["buckets"].get(b, {})) for b in used] for r in scored]
     print()
     print("strict accuracy where the truth is known (JudgeBench-style: right only if both seat orders "
           "prefer the truly better answer; inconsistent, tied or missing = wrong; an order-blind coin gets 50%)")

@@ -85,6 +85,26 @@ def test_auto_takes_the_familys_measured_method_and_falls_back_by_backend():
     assert methods.method_for(ctx, "judge", "text", 2) == "text"
 
 
+def test_a_referee_can_have_its_own_method():
+    ctx = embedded("predict-output")
+    ctx.options["referee_methods"] = {"judge": "probability"}
+    assert methods.method_for(ctx, "judge", "likelihood", 2) == "probability"  # its own entry wins
+    assert methods.method_for(ctx, "other", "text", 2) == "text"  # the others keep the family's `method`
+    res = run_judge(ctx, method="likelihood")
+    assert res.judgments[0].method == "probability" and res.ranked.ranked_by.endswith("by probability")
+
+
+def test_referee_methods_name_declared_variants_and_known_methods():
+    from arena.config import ConfigError, parse_config
+    base = {"tournament": {"players": ["random", "first"], "families": ["predict-output"]}}
+    with pytest.raises(ConfigError, match="unknown variant 'nobody' in \\[families.predict-output\\] referee_methods"):
+        parse_config({**base, "families": {"predict-output": {"referee_methods": {"nobody": "text"}}}})
+    from tournaments.families.predict_output.family import create
+    with pytest.raises((UserError, ValueError)) as info:
+        create({"referee_methods": {"random": "vibes"}})
+    assert "referee_methods" in str(info.value)
+
+
 def test_the_method_option_is_checked():
     from tournaments.families.predict_output.family import create
     create({"method": "likelihood"})

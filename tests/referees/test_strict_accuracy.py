@@ -6,6 +6,7 @@ import json
 import pytest
 
 from arena.cli import main as cli
+from arena.engine.ratings import RatingBook, replay_rows
 from arena.engine.store import Store
 from arena.records import Entry, MatchResult, RankedSet, ScheduledMatch
 from referees.accuracy import STRICT, gap_bucket, record_strict, strict_by_judge, wilson
@@ -65,14 +66,17 @@ def test_arena_referees_reports_strict_accuracy_per_referee_panel_and_bucket(tmp
     details = {}
     refs = [variant("good", "script", script=["A", "B", "B", "A"]), variant("first", "constant", text="A")]
     ctx = make_ctx(players() + refs, referees=("good", "first"))
+    ranked = []
     for truth, scores in (([0, 1], [1.0, 0.2]), ([1, 0], [0.9, 0.95])):  # a wide gap, then a narrow one
         res = asyncio.run(judge(ctx, role="player", task="t", candidates=[RIGHT, WRONG], rubric="r"))
-        accuracy_set(details, res, truth=truth, scores=scores)
+        ranked.append(accuracy_set(details, res, truth=truth, scores=scores))
     store = Store(tmp_path)
     store.ensure_tournament("t-1", "t", {}, 1, {})
     m = ScheduledMatch("match-1", "t-1", "predict-output", ("p1", "p2"), 0, 0, 0, 1)
     outcome = RankedSet("player", [{"role": "user", "content": "q"}], [Entry("p1", "a", 0), Entry("p2", "b", 1)])
-    store.commit_match(m, MatchResult([outcome], details=details), [], [], 0.0)
+    store.commit_match(m, MatchResult([outcome, *ranked], details=details), [], [], 0.0)
+    book = RatingBook()
+    store.replace_ratings(book.all, replay_rows(store.iter_ranked_sets(), book))  # as the runner does
     assert strict_by_judge(store)[("good", "text")] == {">=0.6": [1, 1], "<0.1": [1, 1]}
     store.close()
     assert cli(["referees", "--run-dir", str(tmp_path)]) == 0
@@ -87,6 +91,10 @@ def test_arena_referees_reports_strict_accuracy_per_referee_panel_and_bucket(tmp
     assert rows["panel:good+first"]["role"] == "panel"
     assert rows["good"]["strict"]["buckets"]["<0.1"] == {"right": 1, "total": 1, "accuracy": 1.0,
                                                          "ci": list(wilson(1, 1))}
+    # `arena ratings --role referee` shows the same cell, not the stored record
+    assert cli(["ratings", "--run-dir", str(tmp_path), "--role", "referee"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.strip()}
+    assert "100% (2) [34%-100%]" in lines["good"] and "{" not in lines["good"]
 
 
 def test_a_predict_output_match_stores_strict_accuracy_by_verified_gap():
