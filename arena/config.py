@@ -311,6 +311,12 @@ def parse_config(data: dict[str, Any], where: str = "<config>") -> TournamentCon
             if n not in variants:
                 raise ConfigError(f"{where}: unknown variant {n!r} in [tournament] {role} "
                                   f"(declare it as [[variants]] or use one of: {', '.join(sorted(variants))})")
+    for family, options in cfg.family_options.items():
+        named = options.get("referee_methods") if isinstance(options, dict) else None
+        for n in named if isinstance(named, dict) else ():
+            if n not in variants:
+                raise ConfigError(f"{where}: unknown variant {n!r} in [families.{family}] referee_methods "
+                                  f"(declare it as [[variants]] or use one of: {', '.join(sorted(variants))})")
     if len(set(cfg.players)) != len(cfg.players):
         raise ConfigError(f"{where}: [tournament] players lists a variant twice")
     if len(cfg.players) < 2:
@@ -320,14 +326,22 @@ def parse_config(data: dict[str, Any], where: str = "<config>") -> TournamentCon
     return cfg
 
 
-# Two referees of the embedded model that judge predict-output by likelihood under different system
-# prompts: a referee's accuracy against the executed truth is a rated match only when 2+ judge.
+# Two referees of the embedded model: a referee's accuracy against the executed truth is a rated
+# match only when 2+ judge, and decisive only when they differ. Under one method (likelihood) with
+# two system prompts they ranked every pair alike, so on predict-output smol-judge decides by the
+# verdict letter's probability (DEFAULT_REFEREE_METHODS) and smol-tracer by likelihood.
 DEFAULT_REFEREES = (
     {"name": "smol-judge", "model": LOCAL_DEFAULT, "temperature": 0.0, "max_tokens": 8,
      "system": "You are a strict, impartial referee."},
     {"name": "smol-tracer", "model": LOCAL_DEFAULT, "temperature": 0.0, "max_tokens": 8,
      "system": "You run Python in your head line by line and know exactly what a program prints."},
 )
+
+DEFAULT_REFEREE_METHODS = {"smol-judge": "probability", "smol-tracer": "likelihood"}
+# Both model players write predict-output's programs in every match, also where `random` is seated:
+# with only the seated models as authors, 4 of the default run's 6 matches had one author, and one
+# proposal is never ranked.
+DEFAULT_AUTHORS = ("smol-cold", "smol-warm")
 
 
 def load_config(path: str | Path | None) -> TournamentConfig:
@@ -336,11 +350,14 @@ def load_config(path: str | Path | None) -> TournamentConfig:
         # predict-output beside chess its export holds verified pairs: the real output over wrong
         # predictions (player), the right verdict letter (referee), admitted programs (author).
         return parse_config({"tournament": {"families": ["chess", "predict-output"],
-                                            "referees": [r["name"] for r in DEFAULT_REFEREES]},
+                                            "referees": [r["name"] for r in DEFAULT_REFEREES],
+                                            "authors": list(DEFAULT_AUTHORS)},
                              "variants": [dict(r) for r in DEFAULT_REFEREES],
                              "families": {"chess": {"max_plies": 40},
                                           "predict-output": {"samples": 2, "author_tokens": 160, "predict_tokens": 48,
-                                                             "meta_judging": False}}}, "<default>")
+                                                             "meta_judging": False,
+                                                             "referee_methods": dict(DEFAULT_REFEREE_METHODS)}}},
+                            "<default>")
     p = Path(path)
     if not p.is_file():
         raise ConfigError(f"config file not found: {p}")

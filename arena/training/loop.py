@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from arena.config import DEFAULT_REFEREES, TournamentConfig
+from arena.config import DEFAULT_REFEREE_METHODS, DEFAULT_REFEREES, TournamentConfig
 from arena.errors import UserError
 from arena.records import PLAYER, Rating, Variant
 from arena.training.evaluate import DEFAULT_TASKS
@@ -46,8 +46,8 @@ from arena.training.train import TrainOptions, TrainResult, read_variant_toml
 # solves: tier_step moves the centre from the solve rates), authors (shown a generated example to
 # vary, no re-ask: admitted programs were rare and each re-ask cost a whole program) are ranked by
 # learnability, and the right verdict letter is chosen over the wrong one for the referees. Two
-# referee variants (DEFAULT_REFEREES) judge, since seated players never judge their own match and a
-# referee's accuracy is rated only when 2+ judge. Every move corrected on a chess re-prompt is a
+# referee variants (DEFAULT_REFEREES) judge, by two methods, since seated players never judge their own
+# match and a referee's accuracy is rated only when 2+ judge and they differ. Every move corrected on a chess re-prompt is a
 # verified pair for the legal answer; chess games are short (they gave 3 of 123 verified pairs).
 # calls_per_model 8: llama-server decodes 8 calls of a model at once. Held-out programs (a disjoint
 # part of the generator's space) and ordinary questions are the paired evaluation
@@ -60,7 +60,7 @@ LOOP_DEFAULT = {
     # Five re-prompts: each corrected move is a pair, and a 135M model often needs several.
     "families": {"chess": {"max_plies": 20, "max_retries": 5},
                  "predict-output": {"author_tokens": 160, "predict_tokens": 48, "meta_judging": False, "retries": 0,
-                                    "tier_center": 0.0}},
+                                    "tier_center": 0.0, "referee_methods": dict(DEFAULT_REFEREE_METHODS)}},
 }
 RATING_ROUNDS = 3  # the last tournament only rates the newest generation: the lineage, a few rounds
 DEFAULT_EVAL_FAMILIES: tuple[str, ...] = ()  # `--eval FAMILY,...` adds held-out tournaments

@@ -116,8 +116,11 @@ def _author_set(prompt: Messages, authored: Authored, criterion: str, scored: bo
     ranks = dense_ranks(keys, lower_is_better=True)
     if len(set(ranks)) < 2:
         return None  # everyone tied (or alone): nothing to learn, nothing to rate
-    entries = [Entry(a.variant, a.text, r, s if scored else None)
+    # the sandbox check splits usable from unusable work; the panel orders the usable work. When it
+    # orders none of it (no panel, or all tied), every pair is usable over unusable work, which the
+    # check itself verified.
+    unordered = len(set(pr)) <= 1
+    entries = [Entry(a.variant, a.text, r, s if scored else None, verified=unordered and a.ok)
                for a, r, s in zip(authored.attempts, ranks, scores)]
-    # the sandbox check splits usable from unusable work; the panel orders the usable work
     by = "execution+" + panel.ranked.ranked_by if decided(panel) else "execution"
     return RankedSet(AUTHOR, prompt, entries, criterion, panel.ranked.agreement if panel else None, ranked_by=by)

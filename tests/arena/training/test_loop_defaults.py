@@ -16,7 +16,17 @@ def test_the_default_loop_and_run_have_two_referees_so_predict_output_referees_a
         refs = cfg.referees
         assert len(refs) >= 2 and not set(refs) & set(cfg.players), which  # seated players never judge
         assert all(cfg.variants[r].provider == "local" for r in refs), which  # likelihood verdicts need local
-        assert len({cfg.variants[r].system for r in refs}) == len(refs), which  # two ways of judging, not one twice
+        # two ways of judging, not one twice: under one method and two system prompts they ranked
+        # every pair alike, so no referee match was decisive
+        chosen = cfg.family_options["predict-output"]["referee_methods"]
+        assert sorted(chosen) == sorted(refs) and len(set(chosen.values())) == len(refs), which
+
+
+def test_the_default_run_has_two_authors_in_every_predict_output_match():
+    # with only the seated models as authors, a match with `random` seated had one proposal, never ranked
+    cfg = load_config(None)
+    assert len(cfg.authors) == 2 and set(cfg.authors) <= set(cfg.players)
+    assert all(cfg.variants[a].provider == "local" for a in cfg.authors)
 
 
 def test_the_last_tournament_rates_the_lineage_only_in_a_few_rounds():

@@ -44,6 +44,30 @@ def test_usable_work_is_ranked_by_the_panel_and_unusable_work_below_it():
                                                                           ("a3", 1, 0.0)]
     assert authored.order() == [0, 1]
     assert authored.best(random.Random(0)).variant in ("a1", "a2")
+    # the panel ordered none of the usable work: every pair is usable over unusable, verified by the check
+    assert [e.verified for e in author_set.entries] == [True, True, False]
+
+
+def test_a_panels_order_of_the_usable_work_is_not_claimed_as_verified():
+    ctx = make_ctx([variant("a1", "constant", text="TASK one"), variant("a2", "constant", text="TASK two"),
+                    variant("a3", "constant", text="nonsense"), variant("ref", "script", script=["A", "B"])],
+                   referees=("ref",))
+    prompt = [{"role": "user", "content": "Write a task."}]
+    sets = []
+
+    async def go():
+        attempts = await propose(ctx, ["a1", "a2", "a3"], prompt, check, max_tokens=20, retries=0,
+                                 what="task", failures=[])
+        return await rank_proposals(ctx, attempts, prompt=prompt, task="Tasks", rubric="Better tasks win.",
+                                    criterion="task", render=str, meta_task="Rank tasks", meta=False, failures=[],
+                                    details={}, sets=sets)
+
+    asyncio.run(go())
+    (author_set,) = sets
+    # the referee preferred the first task in both seat orders: a judgement, not an execution
+    assert [(e.variant, e.rank) for e in author_set.entries] == [("a1", 0), ("a2", 1), ("a3", 2)]
+    assert author_set.ranked_by.startswith("execution+referees:ref")
+    assert not any(e.verified for e in author_set.entries)
 
 
 def test_an_author_whose_call_fails_fails_the_match_once_the_other_authors_have_answered():
