@@ -84,6 +84,7 @@ class LlamaServer:
     def __init__(self, model: Path, adapter: str | None, parallel: int, ctx_per_slot: int):
         self.model, self.adapter, self.parallel, self.ctx_per_slot = model, adapter, parallel, ctx_per_slot
         self.decoded = model  # the file the process loads (players/served_model.py), set when it starts
+        self.threads = 0  # llama.cpp threads of the next start; 0: players.local.threads()
         self.proc: subprocess.Popen[bytes] | None = None
         self.url = ""
         self.ready = False  # answered /health since it was started: calls may be sent
@@ -98,7 +99,7 @@ class LlamaServer:
         from players.local import threads  # the same thread count as the in-process path
         cmd = [str(binary()), "-m", str(self.decoded), "--host", "127.0.0.1", "--port", str(port),
                "--parallel", str(self.parallel), "-c", str(self.parallel * self.ctx_per_slot),
-               "-t", str(threads()), "--cont-batching", "--jinja", "--no-webui", "--no-warmup"]
+               "-t", str(self.threads or threads()), "--cont-batching", "--jinja", "--no-webui", "--no-warmup"]
         if self.adapter:
             cmd += ["--lora", self.adapter]
         return cmd

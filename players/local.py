@@ -39,14 +39,15 @@ N_CTX = 4096
 DEFAULT_SLOTS = 8  # llama-server slots of a backend used outside a gateway
 
 
-def threads() -> int:
-    """llama.cpp's threads: every core, or ARENA_LLAMA_THREADS (a Ray replica sets its CPU share:
-    llama.cpp's threads spin while they wait, so two models each using every core run several
-    times slower than one)."""
+def threads(sharing: int = 1) -> int:
+    """llama.cpp's threads: ARENA_LLAMA_THREADS (a Ray replica sets its CPU share), else the cores
+    divided among the `sharing` models served at once. llama.cpp's threads spin while they wait, so
+    two models each using every core run several times slower than one (measured: a tournament of
+    two checkpoints on 2 cores took 230 s with 2 threads per server, 57 s with 1)."""
     try:
         return max(1, int(os.environ.get("ARENA_LLAMA_THREADS", "")))
     except ValueError:
-        return os.cpu_count() or 2
+        return max(1, (os.cpu_count() or 2) // max(1, sharing))
 
 
 def default_gguf() -> Path:
@@ -275,6 +276,7 @@ class LocalBackend:
         self.served = opts.server != "off" and llama_server.available()
         self.path, self.adapter, self.parallel = path, variant.adapter, opts.parallel
         self.pool_size: int | None = None  # set by the gateway: this model's concurrency ceiling
+        self.co_tenants = 1  # set by the gateway: models of its tournament that share this host's cores
         self.server: llama_server.LlamaServer | None = None  # chosen on first use, when pool_size is known
         self._holding = False  # counted among the server's users (it stops when the last one closes)
 
@@ -318,6 +320,8 @@ class LocalBackend:
         if self.server is None:
             slots = self.parallel or self.pool_size or DEFAULT_SLOTS
             self.server = llama_server.server_for(self.path, self.adapter, slots, N_CTX)
+        if not self.server.alive():  # a stopped server starts again with this tournament's share
+            self.server.threads = threads(self.co_tenants)
         if not self._holding:
             self._holding = True
             self.server.users += 1

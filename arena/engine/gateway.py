@@ -111,6 +111,9 @@ class Gateway:
     usage: dict[tuple[str, str], Usage] = field(default_factory=dict)
     total_cost_usd: float = 0.0  # what the tournament spent before, when it resumes (the runner sets it)
     on_spend: Callable[[float], None] | None = None  # told the cost of every paid call, e.g. to store it
+    # The variants a tournament seats or asks to judge or author; None: all of `variants`. Counted
+    # when models computing on this host divide its cores (co_tenants).
+    in_play: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         self._backends: dict[str, Backend] = {}
@@ -123,7 +126,9 @@ class Gateway:
     def from_config(cls, cfg: Any, run_dir: str | Path | None = None) -> "Gateway":
         """The gateway a tournament config asks for; the cache lives in run_dir's store."""
         use_cache = getattr(cfg, "cache", True) and run_dir is not None
-        return cls(cfg.variants, calls_per_model=cfg.calls_per_model,
+        roles = ("players", "referees", "meta_referees", "authors")
+        in_play = frozenset(n for role in roles for n in getattr(cfg, role, ()) or ())
+        return cls(cfg.variants, calls_per_model=cfg.calls_per_model, in_play=in_play or None,
                    retry=RetryPolicy(max_attempts=cfg.max_attempts, call_timeout_s=cfg.call_timeout_s,
                                      total_timeout_s=max(RetryPolicy.total_timeout_s, 2 * cfg.call_timeout_s)),
                    cache=ResponseCache.for_run(run_dir) if use_cache else None,
@@ -142,6 +147,8 @@ class Gateway:
             limiter = self._limiter(be, variant, price)
             if hasattr(be, "pool_size"):
                 be.pool_size = limiter.maximum  # HTTP connections match the concurrency ceiling
+            if hasattr(be, "co_tenants"):  # models computing on this host divide its cores
+                be.co_tenants = self._co_tenants(variant)
             call_timeout = _timeout_option(variant, "timeout", self.retry.call_timeout_s)
             lane = self._lanes[variant_name] = _Lane(
                 variant, be, limiter, self.stats[be.key], price, call_timeout,
@@ -149,6 +156,12 @@ class Gateway:
                 self._deadlines.setdefault(call_timeout, Deadlines()), getattr(be, "cacheable", True),
                 getattr(be, "instant", False), hasattr(be, "turn"), getattr(be, "claims_usage", True))
         return lane
+
+    def _co_tenants(self, variant: Variant) -> int:
+        """How many distinct models of `variant`'s provider this gateway may run at once."""
+        names = self.variants.keys() if self.in_play is None else self.in_play | {variant.name}
+        return len({(v.model, v.adapter) for v in map(self.variants.get, names)
+                    if v is not None and v.provider == variant.provider})
 
     def _limiter(self, backend: Backend, variant: Variant, price: Price | None) -> AdaptiveLimit:
         limiter = self._limits.get(backend.key)

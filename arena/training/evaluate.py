@@ -154,19 +154,21 @@ async def answer(models: dict[str, Variant], tasks: list[Task], cache_path: Path
     """answers[label][task id][mode] = {"text", **scores}; one gateway, calls cached."""
     from arena.engine.cache import ResponseCache
     from arena.engine.gateway import Gateway
-    variants = {f"{label}@{mode}": eval_variant(f"{label}@{mode}", v, mode) for label, v in models.items() for mode in MODES}
-    gw = Gateway(variants, calls_per_model=EVAL_CALLS, cache=ResponseCache(cache_path) if cache_path else None)
     roles = {label: f"eval:{fingerprint(v)}" for label, v in models.items()}
-    try:
-        async def one(label: str, task: Task, mode: str) -> tuple[str, str, str, str, int]:
-            got = await gw.ask(f"{label}@{mode}", roles[label], [{"role": "user", "content": task.prompt}],
-                               match_id=f"eval-{task.id}", seed=task_seed(task), max_tokens=task.max_tokens)
-            return label, task.id, mode, got.text, got.output_tokens
-        results = []
-        for label in models:  # one model after the other: an identical checkpoint replays from the cache
-            results += await asyncio.gather(*(one(label, t, m) for t in tasks for m in MODES))
-    finally:
-        await gw.aclose()
+    results = []
+    # One model after the other, each through a gateway of its own, so its server has every core
+    # (players.local.threads); an identical checkpoint replays from the cache.
+    for label, v in models.items():
+        variants = {f"{label}@{mode}": eval_variant(f"{label}@{mode}", v, mode) for mode in MODES}
+        gw = Gateway(variants, calls_per_model=EVAL_CALLS, cache=ResponseCache(cache_path) if cache_path else None)
+        try:
+            async def one(task: Task, mode: str, label: str = label, gw: Gateway = gw) -> tuple[str, str, str, str, int]:
+                got = await gw.ask(f"{label}@{mode}", roles[label], [{"role": "user", "content": task.prompt}],
+                                   match_id=f"eval-{task.id}", seed=task_seed(task), max_tokens=task.max_tokens)
+                return label, task.id, mode, got.text, got.output_tokens
+            results += await asyncio.gather(*(one(t, m) for t in tasks for m in MODES))
+        finally:
+            await gw.aclose()
     by_id = {t.id: t for t in tasks}
     out: dict[str, Any] = {label: {} for label in models}
     for label, tid, mode, text, tokens in results:

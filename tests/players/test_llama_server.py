@@ -158,6 +158,36 @@ def test_without_parallel_the_server_has_a_slot_for_every_call_the_gateway_lets_
 
 
 @needs_binary
+def test_models_of_one_tournament_divide_the_cores_between_their_servers(monkeypatch):
+    # llama.cpp's threads spin while they wait: two servers each on every core ran a tournament of
+    # two checkpoints 4x slower than one thread each (see players.local.threads)
+    monkeypatch.delenv("ARENA_LLAMA_THREADS", raising=False)
+    cores = os.cpu_count() or 2
+    same_file = str(_gguf())  # another model string: counted as another model, as a child checkpoint is
+    variants = {"base": Variant("base", "local/smollm2-135m", SamplingParams(max_tokens=2), options={"server": "on"}),
+                "other": Variant("other", f"local/{same_file}", SamplingParams(max_tokens=2), options={"server": "on"}),
+                "judge": Variant("judge", "local/smollm2-135m", SamplingParams(max_tokens=2, temperature=0.0),
+                                 options={"server": "on"})}
+
+    def threads_of(gw: Gateway, names: list[str]) -> list[int]:
+        async def go():
+            try:
+                for n in names:
+                    await gw.ask(n, "player", ASK, match_id="m", seed=1)
+                return [int(gw.backend(n).server.proc.args[gw.backend(n).server.proc.args.index("-t") + 1])
+                        for n in names]
+            finally:
+                await gw.aclose()
+        return asyncio.run(go())
+
+    assert threads_of(Gateway(variants), ["base", "other"]) == [max(1, cores // 2)] * 2
+    # a variant that only changes sampling shares its model's server: one model, every core
+    assert threads_of(Gateway(variants, in_play=frozenset({"base", "judge"})), ["base", "judge"]) == [cores] * 2
+    monkeypatch.setenv("ARENA_LLAMA_THREADS", "1")  # an explicit share (a Ray replica's) wins
+    assert threads_of(Gateway(variants, in_play=frozenset({"base"})), ["base"]) == [1]
+
+
+@needs_binary
 def test_served_generation_is_real_counted_and_seeded_like_in_process():
     async def go():
         served = create(_served())
