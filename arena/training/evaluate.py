@@ -151,7 +151,7 @@ def eval_variant(name: str, v: Variant, mode: str) -> Variant:
 
 
 async def answer(models: dict[str, Variant], tasks: list[Task], cache_path: Path | None) -> dict[str, Any]:
-    """answers[label][task id][mode] = {"text", **scores}; one gateway, calls cached."""
+    """answers[label][task id][mode] = {"text", **scores}; a gateway per model, calls cached."""
     from arena.engine.cache import ResponseCache
     from arena.engine.gateway import Gateway
     roles = {label: f"eval:{fingerprint(v)}" for label, v in models.items()}
