@@ -277,6 +277,11 @@ def _variant(raw: Any, where: str) -> Variant:
                    adapter=t.adapter, options=options)
 
 
+def _unknown_variant(where: str, name: str, place: str, variants: dict[str, Variant]) -> ConfigError:
+    return ConfigError(f"{where}: unknown variant {name!r} in {place} "
+                       f"(declare it as [[variants]] or use one of: {', '.join(sorted(variants))})")
+
+
 def parse_config(data: dict[str, Any], where: str = "<config>") -> TournamentConfig:
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: the config must be a TOML table")
@@ -309,14 +314,12 @@ def parse_config(data: dict[str, Any], where: str = "<config>") -> TournamentCon
     for role in ("players", "referees", "meta_referees", "authors"):
         for n in getattr(cfg, role):
             if n not in variants:
-                raise ConfigError(f"{where}: unknown variant {n!r} in [tournament] {role} "
-                                  f"(declare it as [[variants]] or use one of: {', '.join(sorted(variants))})")
+                raise _unknown_variant(where, n, f"[tournament] {role}", variants)
     for family, options in cfg.family_options.items():
         named = options.get("referee_methods") if isinstance(options, dict) else None
         for n in named if isinstance(named, dict) else ():
             if n not in variants:
-                raise ConfigError(f"{where}: unknown variant {n!r} in [families.{family}] referee_methods "
-                                  f"(declare it as [[variants]] or use one of: {', '.join(sorted(variants))})")
+                raise _unknown_variant(where, n, f"[families.{family}] referee_methods", variants)
     if len(set(cfg.players)) != len(cfg.players):
         raise ConfigError(f"{where}: [tournament] players lists a variant twice")
     if len(cfg.players) < 2:
