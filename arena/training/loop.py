@@ -42,7 +42,10 @@ from arena.training.train import TrainOptions, TrainResult, read_variant_toml
 # `arena loop` without a config: the embedded model in two sampling variants plays predict-output
 # and chess. Predict-output gives most of the verified pairs: each seat predicts every program
 # 8 times (the real output is chosen over every distinct wrong prediction, so truth pairs grow with
-# the samples), generated programs start at tier 0 (the only tier the embedded model sometimes
+# the samples), every match plays 3 programs (the stock tops up what authors wrote: a stocked
+# program costs only its predictions, and distinct programs repeat fewer wrong answers than more
+# samples of one: 483 verified pairs per tournament against 286 for 16 samples of one program and
+# 190 for 8), generated programs start at tier 0 (the only tier the embedded model sometimes
 # solves: tier_step moves the centre from the solve rates), authors (shown a generated example to
 # vary, no re-ask: admitted programs were rare and each re-ask cost a whole program) are ranked by
 # learnability, and the right verdict letter is chosen over the wrong one for the referees. Two
@@ -61,7 +64,7 @@ LOOP_DEFAULT = {
     # Five re-prompts: each corrected move is a pair, and a 135M model often needs several.
     "families": {"chess": {"max_plies": 20, "max_retries": 5},
                  "predict-output": {"author_tokens": 160, "predict_tokens": 48, "meta_judging": False, "retries": 0,
-                                    "tier_center": 0.0, "referee_methods": dict(DEFAULT_REFEREE_METHODS)}},
+                                    "programs": 3, "tier_center": 0.0, "referee_methods": dict(DEFAULT_REFEREE_METHODS)}},
 }
 RATING_ROUNDS = 3  # the last tournament only rates the newest generation: the lineage, a few rounds
 DEFAULT_EVAL_FAMILIES: tuple[str, ...] = ()  # `--eval FAMILY,...` adds held-out tournaments

@@ -2,11 +2,15 @@
 for authors, and a whole scripted tournament through the runner, the store and the DPO export."""
 import json
 
+import pytest
+
+from arena.engine.family import FamilyOptionError
 from arena.engine.ratings import RatingBook, seat_summary
 from arena.records import Variant
 from arena.training.export import ExportOptions, pairs_from_set
 from tests.tournaments.families.test_predict_output import ALIASING, RANDOM, TRUTH, by_set, make_ctx, play, script
 from tournaments.families.predict_output.curriculum import Prediction, learnability, self_similarity, truth_answer
+from tournaments.families.predict_output.family import create
 
 EXACT = "```\n4 4\nTrue\n```"
 HARD = json.dumps({"question": "What is the digit sum?", "program": "n = 98765\nt = 0\nwhile n:\n"
@@ -202,3 +206,31 @@ def test_the_authors_example_follows_the_tier_centre():
     for center in (0.0, 3.0):
         want = generator.generate(seed, generator.pick_tier(ctx.match.seed, "auto", center))
         assert create({"tier_center": center})._example(ctx) == want
+
+
+def test_programs_tops_a_match_up_with_distinct_stocked_programs_that_replay_the_same():
+    def played(options, *author_answers, seed=5):
+        variants = [script("a1", *author_answers), constant("p1", "no idea"), constant("p2", "7")]
+        result = play(make_ctx(variants, authors=("a1",), seed=seed), **options)
+        return result, [p["source"] for p in result.details["played"]]
+
+    result, sources = played({"programs": 3}, RANDOM, RANDOM)  # nothing admitted: the stock plays all three
+    assert len(sources) == 3 and len(set(sources)) == 3 and all(s.startswith("generated:tier") for s in sources)
+    outcomes = [rs for rs in result.ranked_sets if rs.criterion == "outcome"]
+    assert len(outcomes) == 3 and len({rs.prompt[-1]["content"] for rs in outcomes}) == 3
+    # each program's real output is chosen over both wrong predictions
+    assert len([rs for rs in result.ranked_sets if rs.criterion == "truth"]) == 6
+    assert played({"programs": 3}, RANDOM, RANDOM)[1] == sources  # a replay plays the same programs
+    assert played({"programs": 3}, RANDOM, RANDOM, seed=6)[1] != sources
+    assert played({}, RANDOM, RANDOM)[1] == sources[:1]  # programs = 1: the fallback alone, as before
+
+    result, sources = played({"programs": 2}, ALIASING)  # an admitted program comes first, the stock tops up
+    assert sources[0] == "author:a1" and sources[1].startswith("generated:tier") and len(sources) == 2
+    _, sources = played({"programs": 3, "fallback": "builtin"}, RANDOM, RANDOM)
+    assert len(set(sources)) == 3 and all(s.startswith("builtin:") for s in sources)
+
+
+def test_programs_must_be_a_whole_number_from_1_to_16():
+    for bad in (0, 17, "two"):
+        with pytest.raises(FamilyOptionError, match="programs"):
+            create({"programs": bad})

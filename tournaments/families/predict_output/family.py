@@ -16,6 +16,9 @@ One match (every program runs only in the sandbox, referees/sandbox/):
    samples), each call with its own derived seed. No admitted program: a generated one
    (predict_output/generator.py, tier `tier` or "auto" around `tier_center`), details
    ["program_source"] = "generated:tier<t>:<seed>"; or a built-in one with fallback = "builtin".
+   With `programs = n` a match plays at least n programs: what was admitted, topped up with
+   distinct generated (or built-in) ones, so the author calls and the match's set-up buy more
+   verified predictions (each program's seed and tier are derived from the match seed).
 4. Per played program: the outcome (role=player, criterion="outcome", ranked by execution) holds
    all k x seats predictions, each scored against the real output (predict_output/scoring.py:
    1.0 exact, else 0.99 x closeness); ratings use each variant's mean score. Truth sets
@@ -45,7 +48,7 @@ from referees.aggregate import dense_ranks
 from referees.meta import keep_panel
 from referees.panel import Candidate, PanelOptions, judge, seat_authors
 from referees.sandbox import isolation
-from tournaments.families.predict_output import generator
+from tournaments.families.predict_output import generator, stock
 from tournaments.families.predict_output.curriculum import (
     Prediction,
     Proposal,
@@ -192,6 +195,7 @@ class PredictOutputFamily:
     tier_center: float = 2.0
     fallback: str = "generated"
     example: bool = True  # show the authors a generated program to vary
+    programs: int = 1  # at least this many programs per match, topped up from the stock
 
     name: str = NAME
     open_ended: bool = False
@@ -211,6 +215,7 @@ class PredictOutputFamily:
             programs = [(a.value, f"author:{a.variant}") for a in to_play]
         else:
             programs = [await self._fallback(ctx, details, "no author wrote an admitted question and program")]
+        programs += await self._top_up(ctx, programs)
         played = await gather_calls(self._play_program(ctx, program, source, k, failures, details, sets, first=i == 0)
                                     for i, (program, source) in enumerate(programs))
         first = played[0]
@@ -278,21 +283,27 @@ class PredictOutputFamily:
     async def _fallback(self, ctx, details, reason: str) -> tuple[Program, str]:
         details["fallback"] = reason
         if self.fallback == "builtin":
-            question, code = ctx.rng.choice(BUILTIN_PROGRAMS)
-            source = f"builtin:{BUILTIN_PROGRAMS.index((question, code)) + 1}"
-            program = await check_program(question, code, timeout_s=max(self.timeout_s, 5.0),
-                                          memory_mb=self.memory_mb, max_output=4000, author=None)
+            stocked = stock.builtin(ctx.rng.choice(BUILTIN_PROGRAMS))
         else:
-            tier = generator.pick_tier(ctx.match.seed, self.tier, self.tier_center)
-            seed = generator.training_seed(ctx.match.seed)
-            question, code = generator.generate(seed, tier)
-            source = f"generated:tier{tier}:{seed}"
-            details["tier"] = tier
-            # generated programs pass the gate by construction (tests run them all); run it anyway for the output
-            program = await admit(question, code, author=None, memory_mb=self.memory_mb,
-                                  timeout_s=max(self.timeout_s, 5.0))
-        ctx.log("fallback", reason=reason, program=source)
-        return program, source
+            stocked = stock.generated(ctx.match.seed, self.tier, self.tier_center)
+            details["tier"] = stocked.tier
+        ctx.log("fallback", reason=reason, program=stocked.source)
+        return await stock.admit_stocked(stocked, timeout_s=self.timeout_s, memory_mb=self.memory_mb), stocked.source
+
+    async def _top_up(self, ctx, chosen: list[tuple[Program, str]]) -> list[tuple[Program, str]]:
+        """Stocked programs that bring the match to `programs`, none repeating one already chosen."""
+        seen = {_squash(p.code) for p, _ in chosen}
+        extra: list[tuple[Program, str]] = []
+        for j in range(1, 4 * self.programs):  # a repeat is rare for generated ones; spare draws cover it
+            if len(chosen) + len(extra) >= self.programs:
+                break
+            stocked = stock.extra(ctx.match.seed, j, self.fallback, self.tier, self.tier_center)
+            if _squash(stocked.code) in seen:
+                continue
+            seen.add(_squash(stocked.code))
+            program = await stock.admit_stocked(stocked, timeout_s=self.timeout_s, memory_mb=self.memory_mb)
+            extra.append((program, stocked.source))
+        return extra
 
     async def _play_program(self, ctx, program: Program, source: str, k: int, failures, details, sets, *,
                             first: bool) -> Played:
@@ -359,6 +370,8 @@ class PredictOutputOptions(PanelOptions):
     samples: int | None = setting(None, ge=1, le=64, must="a whole number from 1 to 64")
     constrained: bool = True  # the author call carries the {"question", "program"} JSON schema
     play_all: bool = True  # play every admitted program (each costs samples x seats predictions)
+    # programs per match at least: the admitted ones topped up with generated (or built-in) ones
+    programs: int = setting(1, ge=1, le=16, must="a whole number from 1 to 16")
     tier: int | Literal["auto"] = setting("auto", must='0, 1, 2, 3, 4 or "auto"')
     tier_center: float = setting(2.0, ge=0.0, le=4.0)
     fallback: Literal["generated", "builtin"] = "generated"
@@ -386,4 +399,5 @@ def create(options: dict[str, Any]) -> PredictOutputFamily:
         tier_center=opts.tier_center,
         fallback=opts.fallback,
         example=opts.example,
+        programs=opts.programs,
     )
