@@ -165,8 +165,10 @@ def run(quick: bool = False, n: int | None = None, methods=METHODS) -> list[dict
         share = auto["strict"] / auto["n"] if auto["n"] else None
         figs.append(figure("embedded_panel_strict_referee_accuracy", share, "share of pairs", 0.5, None, ">= 0.60",
                            share is not None and share >= 0.60,
-                           f"method {AUTO['predict-output']} (auto on predict-output), {auto['n']} pairs whose verified "
-                           f"scores differ, 95% CI {wilson(auto['strict'], auto['n'])}; coin = 0.5; main: 0"))
+                           f"one embedded referee by method {AUTO['predict-output']} (auto on predict-output), {auto['n']} "
+                           f"pairs whose verified scores differ, 95% CI {wilson(auto['strict'], auto['n'])}; coin = 0.5; "
+                           f"main: 0. The default run and loop seat two referees by two methods (so referees get "
+                           f"decisive rated matches); that panel ties wherever they disagree and scores 0"))
     return figs
 
 
