@@ -44,15 +44,15 @@ from arena.training.train import TrainOptions, TrainResult, read_variant_toml
 # 8 times (the real output is chosen over every distinct wrong prediction, so truth pairs grow with
 # the samples), every match plays 3 programs (the stock tops up what authors wrote: a stocked
 # program costs only its predictions, and distinct programs repeat fewer wrong answers than more
-# samples of one: 483 verified pairs per tournament against 286 for 16 samples of one program and
-# 190 for 8), generated programs start at tier 0 (the only tier the embedded model sometimes
-# solves: tier_step moves the centre from the solve rates), authors (shown a generated example to
+# samples of one: 483 verified pairs per tournament, against 286 for 16 samples of one),
+# generated programs start at tier 0 (the only tier the embedded model sometimes solves:
+# tier_step moves the centre from the solve rates), authors (shown a generated example to
 # vary, no re-ask: admitted programs were rare and each re-ask cost a whole program) are ranked by
 # learnability, and the right verdict letter is chosen over the wrong one for the referees. Two
 # referee variants (DEFAULT_REFEREES) judge by two methods, since seated players never judge their
 # own match and a referee's accuracy is rated only when 2+ judge and decisive only when they differ.
 # Every move corrected on a chess re-prompt is a verified pair for the legal answer; chess games are
-# short (they gave 4 of 191 verified pairs).
+# short (they gave 4 of 484 verified pairs).
 # calls_per_model 8: llama-server decodes 8 calls of a model at once. Held-out programs (a disjoint
 # part of the generator's space) and ordinary questions are the paired evaluation
 # (arena/training/evaluate.py), so no held-out tournament is needed.
