@@ -3,7 +3,7 @@
 In-process llama-cpp-python decodes one sequence at a time, so with 8 matches in flight 7 wait.
 `llama-server --parallel N` decodes up to N sequences in one batch (continuous batching): the
 weights are read once per step for all of them, and multiplied as one matrix where ggml has a
-kernel for the weights' type (so a Q4_1 model is decoded from its Q8_0 re-encoding:
+kernel for the weights' type (so without AMX a Q4_1 model is decoded from its Q8_0 re-encoding:
 players/served_model.py). players/local.py starts one server per
 (model, adapter, slots) in this process, when the binary is built (scripts/build-llama-server.sh,
 from the sdist of the installed llama-cpp-python: the same llama.cpp, nothing downloaded beyond
