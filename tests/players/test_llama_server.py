@@ -217,7 +217,8 @@ def test_constraints_and_logprobs_go_through_the_server():
         backend = create(_served(max_tokens=40))
         moves = ("e4", "d4", "Nf3")
         choice = await backend.complete(Request(ASK, backend_params(), constraint=Constraint(choices=moves)))
-        schema = Constraint.json_schema({"type": "object", "properties": {"colour": {"type": "string"}},
+        # a bounded string, so the grammar closes the JSON however long a sampled colour list runs
+        schema = Constraint.json_schema({"type": "object", "properties": {"colour": {"type": "string", "maxLength": 24}},
                                          "required": ["colour"]})
         # room for the JSON to close: a grammar shapes the answer but cannot end it early
         shaped = await backend.complete(Request(ASK, backend_params().replace(max_tokens=160), constraint=schema))
