@@ -28,7 +28,7 @@ BENCHMARKS = {
     "checkpoint": "bench.checkpoint",
     "scale": "bench.scale",
     "ray": "bench.ray_scaling",
-    "signal": "bench.signal",  # last: one default loop iteration, about 18 minutes
+    "signal": "bench.signal",  # last: one default loop iteration, about 13 minutes
 }
 
 
