@@ -99,7 +99,7 @@ def loop_figures(loop_dir: Path, cpu_s: float, wall_s: float) -> list[dict[str, 
 def run(quick: bool = False) -> list[dict[str, Any]]:
     if quick:
         return [unavailable("loop_verified_pairs_per_cpu_minute", "pairs/CPU-min", ">= 10",
-                            "runs one default loop iteration (about 18 minutes): the full benchmark only")]
+                            "runs one default loop iteration (about 13 minutes): the full benchmark only")]
     work = Path(tempfile.mkdtemp(prefix="arena-bench-signal-"))
     cmd = [sys.executable, "-m", "arena.cli", "loop", "--iterations", "1", "--control", "shuffled",
            "--run-dir", str(work / "run"), "--display", "none"]
