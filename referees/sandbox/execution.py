@@ -127,6 +127,16 @@ def _sweep_uid(uid: int) -> None:
             return
 
 
+def _end(plan: _Plan, pid: int, still_running: bool) -> None:
+    """Kill the run's process group, and where the run has a uid of its own and nothing else reaps
+    its tree, every process of that uid: at level "uid" always; under bubblewrap when the run is
+    killed, as bwrap's inner process, its own session, only dies with bwrap (PR_SET_PDEATHSIG) once
+    it has got as far as asking for that, and a run cancelled at its start may not have."""
+    _killpg(pid)
+    if plan.iso.drop_uid and not plan.iso.unshare_flags & _NEWPID and (still_running or not plan.iso.bwrap):
+        _sweep_uid(UID_BASE + pid)
+
+
 class _Collector(asyncio.SubprocessProtocol):
     """Keeps output within the limits; `exited` fires at process exit even while pipes stay open
     (3.11's Process.wait() would also wait for the pipes, which a backgrounded child can hold)."""
@@ -202,11 +212,20 @@ async def _execute(plan: _Plan, argv: list[str], env: dict[str, str], cwd: str |
             stdin_file.write(stdin.encode())
             stdin_file.seek(0)
         start = time.monotonic()
+        starting = asyncio.ensure_future(loop.subprocess_exec(
+            lambda: proto, *argv, stdin=stdin_file, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, env=env, cwd=cwd, start_new_session=True, preexec_fn=_preexec(plan),
+            pass_fds=plan.fds))
         try:
-            transport, _ = await loop.subprocess_exec(
-                lambda: proto, *argv, stdin=stdin_file, stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE, env=env, cwd=cwd, start_new_session=True, preexec_fn=_preexec(plan),
-                pass_fds=plan.fds)
+            try:
+                transport, _ = await asyncio.shield(starting)
+            except asyncio.CancelledError:
+                # Cancelled while the program starts: asyncio's own clean-up of a cancelled start can
+                # wait for ever with the program running, so let the start finish, then end it.
+                transport, _ = await starting
+                _end(plan, transport.get_pid(), still_running=True)
+                transport.close()
+                raise
         except (OSError, subprocess.SubprocessError) as exc:
             raise SandboxError(f"cannot start {argv[0]!r} at isolation level {plan.iso.level}: {exc}") from exc
         finally:
@@ -225,9 +244,7 @@ async def _execute(plan: _Plan, argv: list[str], env: dict[str, str], cwd: str |
         raise
     finally:  # always, also when cancelled: kill whatever the program left running
         watcher.cancel()
-        _killpg(pid)
-        if plan.iso.drop_uid and not plan.iso.unshare_flags & _NEWPID and not plan.iso.bwrap:
-            _sweep_uid(UID_BASE + pid)
+        _end(plan, pid, still_running=not proto.exited.done())
     await asyncio.wait([proto.exited], timeout=5)  # SIGKILL is prompt, but never hang on a D-state process
     await asyncio.wait([proto.closed], timeout=2)  # drain what is left in the pipes
     rc = transport.get_returncode()

@@ -258,3 +258,25 @@ def test_bubblewrap_is_preferred_where_it_works():
     if shutil.which("bwrap") is None or not confinement._probe(confinement._LEVELS["bubblewrap"]):
         pytest.skip("bubblewrap does not work on this host")
     assert isolation().level == "bubblewrap"
+
+
+def test_a_run_cancelled_as_its_program_starts_ends_at_once():
+    """Cancelled between the program's start and the pipes' connection, asyncio's own clean-up of the
+    start waited as long as the program ran (a match cancelled at that moment hung); and a bwrap
+    killed that early can leave its inner process running, which its uid's sweep now ends."""
+    async def attempts() -> None:
+        for delay in [0, 0, 0, 0.001, 0.002, 0.005] * 4:  # the window is narrow: it takes a few tries
+            mark = marker()
+            run = asyncio.ensure_future(run_python("import time\ntime.sleep(60)", argv=[mark], timeout_s=30))
+            while not live_with(mark):
+                await asyncio.sleep(0.001)
+            await asyncio.sleep(delay)
+            run.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await asyncio.wait_for(run, 5)
+            deadline = time.monotonic() + 3
+            while live_with(mark) and time.monotonic() < deadline:
+                await asyncio.sleep(0.02)
+            assert live_with(mark) == []
+
+    asyncio.run(attempts())
