@@ -3,7 +3,9 @@
 `confinement` decides how a run is isolated (levels, the probe, the child's setup), with
 `bubblewrap` (the preferred confinement where bwrap is installed) and `syscalls` (the seccomp
 filter); `policy` says whether model code may run at the level found; `execution` runs a program
-and turns what it did into a verdict, with `accounting` bounding the memory of the whole run.
+and turns what it did into a verdict, with `accounting` bounding the memory of the whole run;
+`spawner` is the small helper process that starts the programs (so a caller holding a loaded model
+is never forked), and `remote` sends runs to a Ray cluster instead.
 """
 from referees.sandbox.confinement import Isolation, SandboxError, isolation
 from referees.sandbox.execution import (

@@ -61,7 +61,7 @@ import time
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 
-from referees.sandbox import accounting, bubblewrap, remote
+from referees.sandbox import accounting, bubblewrap, remote, spawner
 from referees.sandbox.confinement import (  # noqa: F401
     _NEWPID,
     PROBE_LOG,
@@ -268,23 +268,36 @@ async def run_program(argv_in_scratch: list[str], files: dict[str, str] | None =
     relative to scratch, where `files` are written first. cpu_s defaults to timeout_s; memory_mb is
     RLIMIT_AS; max_output_bytes counts stdout + stderr; scratch_mb sizes the private /tmp tmpfs; `env`
     adds variables to the clean environment (nothing is ever inherited from os.environ).
-    With the sandbox on a Ray cluster (referees/sandbox/remote.py) the run happens on a worker."""
+    With the sandbox on a Ray cluster (referees/sandbox/remote.py) the run happens on a worker; here,
+    the sandbox helper (referees/sandbox/spawner.py) starts it, at the level this process found."""
+    options = {"stdin": stdin, "timeout_s": timeout_s, "cpu_s": cpu_s, "memory_mb": memory_mb,
+               "max_output_bytes": max_output_bytes, "max_procs": max_procs, "max_file_mb": max_file_mb,
+               "scratch_mb": scratch_mb, "env": env, "limit_concurrency": limit_concurrency}
     if remote.active():
-        return await remote.run("run_program", list(argv_in_scratch), files, stdin=stdin, timeout_s=timeout_s,
-                                cpu_s=cpu_s, memory_mb=memory_mb, max_output_bytes=max_output_bytes,
-                                max_procs=max_procs, max_file_mb=max_file_mb, scratch_mb=scratch_mb, env=env,
-                                limit_concurrency=limit_concurrency)
-    plan = _Plan(isolation(), dict(files or {}), timeout_s, cpu_s or timeout_s, memory_mb, max_procs,
-                 max_file_mb, scratch_mb)
-    check_level(plan.iso)
-    shield_caller(plan.iso)
+        return await remote.run("run_program", list(argv_in_scratch), files, **options)
+    iso = isolation()
+    check_level(iso)
+    shield_caller(iso)
+    if spawner.wanted():
+        return await spawner.run(iso.level, list(argv_in_scratch), files, options)
+    return await run_here(iso, list(argv_in_scratch), files, **options)
+
+
+async def run_here(iso: Isolation, argv_in_scratch: list[str], files: dict[str, str] | None, *, stdin: str,
+                   timeout_s: float, cpu_s: float | None, memory_mb: int, max_output_bytes: int, max_procs: int,
+                   max_file_mb: int, scratch_mb: int, env: dict[str, str] | None,
+                   limit_concurrency: bool) -> SandboxResult:
+    """run_program in this process, at level `iso` (already checked against the policy)."""
+    plan = _Plan(iso, dict(files or {}), timeout_s, cpu_s or timeout_s, memory_mb, max_procs, max_file_mb,
+                 scratch_mb)
+    shield_caller(iso)  # the helper too: a program at a weak level must not reach into what starts it
     if limit_concurrency:
         loop = asyncio.get_running_loop()
         with _LOCK:  # asyncio primitives bind to one loop, so one semaphore per loop
             sem = _SEMAPHORES.setdefault(loop, asyncio.Semaphore(MAX_CONCURRENCY))
         await sem.acquire()  # bounded in effect: every holder finishes within its own limits
     try:
-        argv, base_env, cwd = _prepare(plan, list(argv_in_scratch))
+        argv, base_env, cwd = _prepare(plan, argv_in_scratch)
         try:
             return await _execute(plan, argv, {**base_env, **(env or {})}, cwd, stdin, max_output_bytes)
         finally:
