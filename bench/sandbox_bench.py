@@ -9,6 +9,12 @@ in one running event loop, the path the families take; the blocking wrapper `run
 (a new event loop per call, for one-shot callers such as `arena sandbox`) is timed too and kept
 in the note, as is a full interpreter's `python -c pass` (site-packages imported).
 
+The same runs from a process holding the embedded model (as `arena run` does: ~450 MB resident)
+are a second figure. A sandboxed start forks its caller, and a fork costs in proportion to what the
+caller has mapped, so the sandbox's helper process (referees/sandbox/spawner.py) starts the
+programs; the figure is that run's time against the same run from a small process, measured in
+the same run, with the start from the loaded process itself (the helper off) in the note.
+
 The floor (the target's base) is unchanged: bubblewrap's bare namespaces around /bin/true. As
 context only, the note also gives bubblewrap with the sandbox's own options (its view built from
 nothing, fresh /dev, the syscall filter, no nested user namespaces, no capabilities) around /bin/true.
@@ -22,12 +28,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 from bench.common import figure
 from referees.sandbox import isolation, run_python, run_python_sync
 from referees.sandbox.confinement import _env  # the sandbox's clean environment
 
 NAME, UNIT = "sandbox_overhead", "s/program"
+LOADED = "sandbox_from_a_loaded_caller"
+# The work is the same whatever the caller holds: a run may cost it at most a tenth more (noise).
+LOADED_TARGET = "<= 1.1x the same run from a small process"
 # The physical limit: bubblewrap sets up user, mount, PID, network and IPC namespaces, /proc and a
 # tmpfs before the interpreter starts, 5-7 ms here on a stripped start of 10-16 ms, so no sandbox
 # built on it gets under ~1.3-1.7x (measured in the same run as the floor). The target leaves a
@@ -130,7 +140,53 @@ def run(quick: bool = False) -> list[dict]:
                    namespace_setup_s=None if floor is None else round(floor, 5),
                    same_options_setup_s=None if options is None else round(options, 5),
                    sync_wrapper_s=round(sum(sync) / n, 5),
-                   over_floor=None if floor is None else round(value / (reference + floor), 3))]
+                   over_floor=None if floor is None else round(value / (reference + floor), 3)),
+            _loaded(value, quick)]
+
+
+def loaded_child(n: int) -> dict:
+    """In a process holding the embedded model: sandboxed runs through the helper and started from
+    this process, and the unisolated interpreter, interleaved; mean seconds each."""
+    from llama_cpp import Llama
+
+    from players.local import N_CTX, default_gguf
+    from referees.sandbox import spawner
+    llm = Llama(model_path=str(default_gguf()), n_ctx=N_CTX, verbose=False)
+    llm.create_chat_completion([{"role": "user", "content": "Hi"}], max_tokens=8, temperature=0.0)
+    flags = ["-E", "-s", "-B", "-S"]
+    loop = asyncio.new_event_loop()
+
+    def sandboxed(helper: bool) -> None:
+        spawner.use(helper)
+        _check(loop.run_until_complete(run_python("pass")))
+
+    sides = {"helper": lambda: sandboxed(True), "here": lambda: sandboxed(False), "same": lambda: _unisolated(flags)}
+    for fn in sides.values():
+        fn()
+    times: dict[str, list[float]] = {k: [] for k in sides}
+    for _ in range(n):
+        for k, fn in sides.items():
+            times[k].append(_timed(fn))
+    loop.close()
+    rss_kb = int(Path("/proc/self/status").read_text().split("VmRSS:")[1].split()[0])
+    return {**{k: sum(v) / n for k, v in times.items()}, "rss_mb": rss_kb / 1024, "n": n}
+
+
+def _loaded(small: float, quick: bool) -> dict:
+    from bench.common import Unavailable, child, unavailable
+    try:
+        out = child("bench.sandbox_bench", "loaded", str(20 if quick else 100))
+    except Unavailable as exc:
+        return unavailable(LOADED, UNIT, LOADED_TARGET, str(exc))
+    ratio = out["helper"] / small
+    note = (f"`pass` sandboxed from a process holding the embedded model ({out['rss_mb']:.0f} MB resident), "
+            f"{out['n']} interleaved runs each (mean): through the sandbox helper {out['helper'] * 1000:.1f} ms "
+            f"(the default), started from that process itself {out['here'] * 1000:.1f} ms, the same interpreter "
+            f"without isolation {out['same'] * 1000:.1f} ms; reference = the sandboxed run from the small bench "
+            f"process above ({small * 1000:.1f} ms); load {os.getloadavg()[0]:.1f}")
+    return figure(LOADED, out["helper"], UNIT, small, ratio, LOADED_TARGET, ratio <= 1.1, note,
+                  started_here_s=round(out["here"], 5), unisolated_s=round(out["same"], 5),
+                  caller_rss_mb=round(out["rss_mb"]))
 
 
 def _check(result) -> None:
@@ -141,4 +197,8 @@ def _check(result) -> None:
 if __name__ == "__main__":
     import json
 
-    print(json.dumps(run(quick="--quick" in sys.argv), indent=2))
+    if sys.argv[1:2] == ["loaded"]:
+        from bench.common import emit
+        emit(loaded_child(int(sys.argv[2])))
+    else:
+        print(json.dumps(run(quick="--quick" in sys.argv), indent=2))
