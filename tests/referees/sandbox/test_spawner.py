@@ -30,6 +30,16 @@ def helper_pid() -> int:
     return proc.pid
 
 
+async def started(mark: str) -> asyncio.Task:
+    """A sleeping program's run, once its program is running."""
+    run = asyncio.ensure_future(run_python(SLEEPER, argv=[mark], timeout_s=30))
+    for _ in range(200):
+        if live_with(mark):
+            return run
+        await asyncio.sleep(0.02)
+    raise AssertionError("the program never started")
+
+
 def gone(pids: list[int] | None = None, mark: str | None = None, within: float = 5.0) -> bool:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
@@ -67,12 +77,7 @@ def test_a_cancelled_run_kills_its_program():
     mark = marker()
 
     async def scenario() -> None:
-        run = asyncio.ensure_future(run_python(SLEEPER, argv=[mark], timeout_s=30))
-        for _ in range(200):
-            if live_with(mark):
-                break
-            await asyncio.sleep(0.02)
-        assert live_with(mark), "the program never started"
+        run = await started(mark)
         run.cancel()
         with pytest.raises(asyncio.CancelledError):
             await run
@@ -100,11 +105,7 @@ def test_a_run_whose_helper_dies_fails_and_the_next_run_gets_a_new_helper():
     first = helper_pid()
 
     async def scenario() -> None:
-        run = asyncio.ensure_future(run_python(SLEEPER, argv=[mark], timeout_s=30))
-        for _ in range(200):
-            if live_with(mark):
-                break
-            await asyncio.sleep(0.02)
+        run = await started(mark)
         os.kill(first, signal.SIGKILL)
         with pytest.raises(SandboxError, match="helper exited"):  # a host failure, never a verdict
             await asyncio.wait_for(run, 10)
