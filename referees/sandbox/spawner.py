@@ -163,7 +163,7 @@ def _settle(future: asyncio.Future[Any], answer: dict[str, Any]) -> None:
 
 
 _HELPER = _Helper()
-atexit.register(_HELPER.close)
+atexit.register(lambda: _HELPER.close())  # the current one: a forked child has its own (none)
 
 
 def _forget_in_child() -> None:  # a forked child must not share the parent's helper (nor its lock)
