@@ -128,10 +128,10 @@ def _sweep_uid(uid: int) -> None:
 
 
 def _end(plan: _Plan, pid: int, still_running: bool) -> None:
-    """Kill the run's process group, and where the run has a uid of its own and nothing else reaps
-    its tree, every process of that uid: at level "uid" always; under bubblewrap when the run is
-    killed, as bwrap's inner process, its own session, only dies with bwrap (PR_SET_PDEATHSIG) once
-    it has got as far as asking for that, and a run cancelled at its start may not have."""
+    """Kill the run's process group; where the run has a uid of its own and no PID namespace of ours
+    reaps its tree, also every process of that uid: at level "uid" always, under bubblewrap when the
+    run is killed while running (bwrap's inner process, in its own session, dies with bwrap only once
+    it has set PR_SET_PDEATHSIG, which a run killed right at its start may not have done)."""
     _killpg(pid)
     if plan.iso.drop_uid and not plan.iso.unshare_flags & _NEWPID and (still_running or not plan.iso.bwrap):
         _sweep_uid(UID_BASE + pid)
@@ -277,8 +277,8 @@ async def run_program(argv_in_scratch: list[str], files: dict[str, str] | None =
         return await remote.run("run_program", list(argv_in_scratch), files, **options)
     iso = isolation()
     check_level(iso)
-    shield_caller(iso)
     if spawner.wanted():
+        shield_caller(iso)  # the helper shields itself; this process holds the keys
         return await spawner.run(iso.level, list(argv_in_scratch), files, options)
     return await run_here(iso, list(argv_in_scratch), files, **options)
 
@@ -290,7 +290,7 @@ async def run_here(iso: Isolation, argv_in_scratch: list[str], files: dict[str, 
     """run_program in this process, at level `iso` (already checked against the policy)."""
     plan = _Plan(iso, dict(files or {}), timeout_s, cpu_s or timeout_s, memory_mb, max_procs, max_file_mb,
                  scratch_mb)
-    shield_caller(iso)  # the helper too: a program at a weak level must not reach into what starts it
+    shield_caller(iso)  # whoever starts the program: at a weak level it must not reach into us
     if limit_concurrency:
         loop = asyncio.get_running_loop()
         with _LOCK:  # asyncio primitives bind to one loop, so one semaphore per loop
