@@ -127,11 +127,41 @@ def _sweep_uid(uid: int) -> None:
             return
 
 
+def _stopped(pid: int) -> bool:
+    """Whether `pid` is stopped, or no longer runs at all."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] in (b"T", b"t", b"Z", b"X")
+    except (OSError, IndexError):
+        return True
+
+
+def _end_namespace(bwrap_pid: int) -> None:
+    """Kill bwrap's child, PID 1 of the run's PID namespace, whose death ends everything inside. It
+    leaves bwrap's process group (setsid) and starts the program before it sets PR_SET_PDEATHSIG, so
+    bwrap killed in between left the program running. bwrap is stopped first, so that it starts no
+    child after its tree is read."""
+    try:
+        os.kill(bwrap_pid, signal.SIGSTOP)
+    except OSError:
+        return
+    deadline = time.monotonic() + 0.5  # a stop is delivered at once, unless bwrap is in the kernel
+    while not _stopped(bwrap_pid) and time.monotonic() < deadline:
+        time.sleep(0.0002)
+    for child in accounting.tree(bwrap_pid)[1:]:
+        try:
+            os.kill(child, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 def _end(plan: _Plan, pid: int, still_running: bool) -> None:
-    """Kill the run's process group; where the run has a uid of its own and no PID namespace of ours
+    """Kill the run's process group. Under bubblewrap, when the run is killed while running, first its
+    PID namespace (_end_namespace). Where the run has a uid of its own and no PID namespace of ours
     reaps its tree, also every process of that uid: at level "uid" always, under bubblewrap when the
-    run is killed while running (bwrap's inner process, in its own session, dies with bwrap only once
-    it has set PR_SET_PDEATHSIG, which a run killed right at its start may not have done)."""
+    run is killed while running."""
+    if plan.iso.bwrap and still_running:
+        _end_namespace(pid)
     _killpg(pid)
     if plan.iso.drop_uid and not plan.iso.unshare_flags & _NEWPID and (still_running or not plan.iso.bwrap):
         _sweep_uid(UID_BASE + pid)
@@ -235,16 +265,17 @@ async def _execute(plan: _Plan, argv: list[str], env: dict[str, str], cwd: str |
     watcher = asyncio.ensure_future(_watch_memory(plan, pid, proto))
     try:
         try:
-            await asyncio.wait_for(asyncio.shield(proto.exited), plan.timeout_s)
-        except asyncio.TimeoutError:
-            timed_out = True
-        duration = time.monotonic() - start
-    except BaseException:  # cancelled: no verdict, but release the pipes too
-        transport.close()
+            try:
+                await asyncio.wait_for(asyncio.shield(proto.exited), plan.timeout_s)
+            except asyncio.TimeoutError:
+                timed_out = True
+            duration = time.monotonic() - start
+        finally:  # always, also when cancelled: kill whatever the program left running
+            watcher.cancel()
+            _end(plan, pid, still_running=not proto.exited.done())
+    except BaseException:  # cancelled: no verdict, but release the pipes too. Only now: closing the
+        transport.close()  # transport kills the process, so before _end its tree would be lost
         raise
-    finally:  # always, also when cancelled: kill whatever the program left running
-        watcher.cancel()
-        _end(plan, pid, still_running=not proto.exited.done())
     await asyncio.wait([proto.exited], timeout=5)  # SIGKILL is prompt, but never hang on a D-state process
     await asyncio.wait([proto.closed], timeout=2)  # drain what is left in the pipes
     rc = transport.get_returncode()
