@@ -11,6 +11,8 @@ import time
 from types import ModuleType
 from typing import Any, NamedTuple
 
+import orjson
+
 from arena.config import VariantOptions
 from arena.records import Constraint
 from arena.schema import setting
@@ -187,13 +189,23 @@ class ChatReply(NamedTuple):
     top_logprobs: list[dict[str, float]] | None  # per generated token, when the call asked and the server sent them
 
 
+def read_json(raw: bytes | str) -> Any:
+    """A server's JSON: orjson's parse where it reads it (the same values for a fraction of json's CPU;
+    the openai-api client reads one body or many chunks a call), else json's, which also reads what
+    orjson refuses (NaN, Infinity, integers past 64 bits, a lone surrogate escape) or raises ValueError."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw)
+
+
 def chat_completion_fields(raw: bytes, label: str) -> ChatReply:
     """The fields of a chat-completions body we use.
 
     Read here rather than by the SDK's typed models: a server's reply is bad input like any
     other, and anything off-schema is one transient error, not an AttributeError later."""
     try:
-        data = json.loads(raw)
+        data = read_json(raw)
     except ValueError:
         raise BackendError(f"{label}: response was not valid JSON", TRANSIENT) from None
     choices = data.get("choices") if isinstance(data, dict) else None

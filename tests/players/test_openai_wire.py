@@ -64,6 +64,25 @@ def test_a_constrained_streamed_answer_is_unwrapped_like_a_plain_one():
     assert c.text == "Nf3" and c.constrained
 
 
+def test_text_orjson_refuses_goes_and_comes_back_as_json_writes_and_reads_it():
+    """The client encodes and parses JSON with orjson where it can; a prompt with a lone surrogate
+    (which orjson will not encode) and an answer carrying one as an escape (which it will not parse)
+    take json's way, so the call is made, and the answer stored with U+FFFD, as before."""
+    prompt = "lone \udcff surrogate, 中文 and NaN: null"
+
+    async def go():
+        async with FaultServer(echo=True) as srv:
+            gw = Gateway({"s": compat("s", srv.openai_url), "p": compat("p", srv.openai_url, stream=False)},
+                         retry=fast_retry())
+            answers = [await ask(gw, name, prompt) for name in ("s", "p")]
+            await gw.aclose()
+            return answers, [b["messages"][-1]["content"] for b in srv.bodies]
+
+    answers, sent = run(go())
+    assert sent == [prompt, prompt]  # the server read the prompt as it was written
+    assert [c.text for c in answers] == [prompt.replace("\udcff", "\ufffd")] * 2
+    assert all(c.retries == 0 for c in answers)
+
 def test_variants_on_one_server_share_one_connection_pool_until_the_last_closes():
     async def go():
         async with FaultServer(text="hi") as srv:
