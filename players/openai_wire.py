@@ -25,6 +25,7 @@ import orjson
 
 from arena.records import Completion, Variant
 from players.base import FATAL, TRANSIENT, BackendError, Request, classify_default
+from players.keys import PLACEHOLDER_KEY
 from players.openai_backend import Endpoint, Fleet, Target, chat_body, reply_text
 from players.sdk_common import (
     ChatReply,
@@ -48,7 +49,9 @@ class WireBackend(Fleet):
     def __init__(self, variant: Variant, target: Target):
         super().__init__(variant, target)
         self.stream = variant.options.get("stream", True) is not False
-        self._headers = {"Authorization": f"Bearer {self._api_key}"}
+        # A server that needs no key (on this machine or a private network) gets no Authorization
+        # header: the placeholder the SDK must send would only cost every request a header.
+        self._headers = {} if self._api_key == PLACEHOLDER_KEY else {"Authorization": f"Bearer {self._api_key}"}
         self._key_digest = hashlib.sha256(self._api_key.encode()).hexdigest()
         self._pools: dict[int, tuple[str, int, str, int]] = {}  # id(endpoint) -> its key in _POOLS
         self._labels = {id(ep): self._label(ep) for ep in self.endpoints}  # scrubbed once, not per call
