@@ -83,6 +83,7 @@ def test_text_orjson_refuses_goes_and_comes_back_as_json_writes_and_reads_it():
     assert [c.text for c in answers] == [prompt.replace("\udcff", "\ufffd")] * 2
     assert all(c.retries == 0 for c in answers)
 
+
 def test_variants_on_one_server_share_one_connection_pool_until_the_last_closes():
     async def go():
         async with FaultServer(text="hi") as srv:
