@@ -302,8 +302,10 @@ def test_a_bubblewrap_run_ended_while_running_ends_bwraps_child_too():
         timeout = 0.5 if how == "timeout" else 30
         run = asyncio.ensure_future(_execute(dataclasses.replace(plan, timeout_s=timeout),
                                              [sys.executable, "-c", stand_in, mark], {}, None, "", 1000))
-        while len(live_with(mark)) < 2:
+        deadline = time.monotonic() + 10
+        while len(live_with(mark)) < 2 and not run.done() and time.monotonic() < deadline:
             await asyncio.sleep(0.005)
+        assert len(live_with(mark)) == 2, "the stand-in and its child never ran"
         if how == "cancel":
             run.cancel()
             with pytest.raises(asyncio.CancelledError):
