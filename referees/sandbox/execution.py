@@ -119,21 +119,25 @@ def _sweep_uid(uid: int) -> None:
             try:
                 if name.isdigit() and os.stat(f"/proc/{name}").st_uid == uid:
                     os.kill(int(name), signal.SIGKILL)
-                    with open(f"/proc/{name}/stat", "rb") as f:
-                        alive |= f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+                    alive |= _state(int(name)) not in (None, b"Z")
             except OSError:
                 pass
         if not alive:
             return
 
 
-def _stopped(pid: int) -> bool:
-    """Whether `pid` is stopped, or no longer runs at all."""
+def _state(pid: int) -> bytes | None:
+    """The process's state letter in /proc (b"R", b"S", b"T", b"Z", ...); None once it is gone."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rsplit(b")", 1)[1].split()[0] in (b"T", b"t", b"Z", b"X")
+            return f.read().rsplit(b")", 1)[1].split()[0]
     except (OSError, IndexError):
-        return True
+        return None
+
+
+def _stopped(pid: int) -> bool:
+    """Whether `pid` is stopped, or no longer runs at all."""
+    return _state(pid) in (None, b"T", b"t", b"Z", b"X")
 
 
 def _end_namespace(bwrap_pid: int) -> None:
