@@ -156,10 +156,10 @@ def _json_body(body: dict[str, Any]) -> aiohttp.BytesPayload:
     lone surrogate in a prompt, which json escapes) and any body with a null, which orjson also writes
     for NaN."""
     try:
-        raw = orjson.dumps(body)
+        raw: bytes | None = orjson.dumps(body)
     except TypeError:  # orjson.JSONEncodeError too
-        raw = b"null"
-    if b"null" in raw:
+        raw = None
+    if raw is None or b"null" in raw:
         raw = json.dumps(body).encode()
     return aiohttp.BytesPayload(raw, content_type="application/json")
 
